@@ -1,0 +1,87 @@
+"""The bit-accurate integer emulator: the reference every hardware backend is compared with.
+
+All backends share one interface: ``predict(x)`` on float inputs returns the
+dequantized outputs, ``predict_codes(codes)`` on integer input codes returns
+integer output codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from toolkit.emulator.layers import run_layer
+from toolkit.emulator.products import EXACT, ProductKernel
+from toolkit.errors import ToolkitError
+from toolkit.models import ir
+
+DEFAULT_BATCH = 2048
+
+
+class Emulator:
+    """Integer inference of a :class:`~toolkit.models.ir.ModelIR`.
+
+    ``products`` maps a MAC layer's name to the product kernel it uses (exact for
+    layers not named): this is where approximate multipliers plug in.
+    """
+
+    def __init__(
+        self,
+        model: ir.ModelIR,
+        products: Mapping[str, ProductKernel] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.model = model
+        self.products = dict(products or {})
+        mac_names = {layer.name for layer in model.mac_layers()}
+        unknown = sorted(set(self.products) - mac_names)
+        if unknown:
+            raise ToolkitError(
+                f"product kernels for {', '.join(map(repr, unknown))} do not match a MAC layer of "
+                f"{model.name!r}; its MAC layers are {', '.join(sorted(mac_names))}"
+            )
+        self.batch_size = batch_size
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """Float inputs -> input codes, as the model's input quantizer rounds them."""
+        x = np.asarray(x)
+        if tuple(x.shape[1:]) != self.model.input_shape:
+            raise ToolkitError(
+                f"input samples have shape {tuple(x.shape[1:])}; model {self.model.name!r} expects "
+                f"{self.model.input_shape}"
+            )
+        return self.model.input_precision.quantize(x)
+
+    def predict_codes(self, codes: np.ndarray) -> np.ndarray:
+        """Input codes -> output codes (exact accumulator codes for a final Dense)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        outputs = [self._run(codes[i : i + self.batch_size]) for i in range(0, len(codes), self.batch_size)]
+        if not outputs:
+            return np.zeros((0,) + self.model.output_shape, np.int64)
+        return np.concatenate(outputs)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Float inputs -> dequantized float64 outputs."""
+        return self.model.output_precision.to_float(self.predict_codes(self.quantize_input(x)))
+
+    def classify(self, x: np.ndarray) -> np.ndarray:
+        return self.predict_codes(self.quantize_input(x)).argmax(axis=-1)
+
+    def trace(self, codes: np.ndarray) -> dict[str, np.ndarray]:
+        """Codes after every layer, by layer name (to find the first layer where backends differ)."""
+        out: dict[str, np.ndarray] = {}
+        codes = np.asarray(codes, dtype=np.int64)
+        for layer in self.model.layers:
+            codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))
+            out[layer.name] = codes
+        return out
+
+    def _run(self, codes: np.ndarray) -> np.ndarray:
+        for layer in self.model.layers:
+            codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))
+        return codes
+
+
+def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    return float(np.mean(predicted == labels)) if len(labels) else float("nan")

@@ -1,0 +1,222 @@
+"""One frozen fixed-point precision type, shared by every stage.
+
+The emulator's integer codes, the QKeras quantizers, the hls4ml ``ap_fixed`` types
+and (later) the Verilog widths are all derived from :class:`Precision`, so a
+disagreement between backends can only come from arithmetic, never from two
+stages reading a quantizer differently.
+
+Convention (the ``ap_fixed`` one): ``width`` bits in total, ``integer`` bits left
+of the binary point *including* the sign bit, so the value of a code ``c`` is
+``c * 2**-(width - integer)``. QKeras counts integer bits without the sign:
+``quantized_bits(4, 0)`` is ``Precision(4, 1, signed=True)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from toolkit.errors import ToolkitError
+
+Rounding = Literal["RND_CONV", "TRN"]
+Saturation = Literal["SAT", "SAT_SYM", "WRAP"]
+
+_ROUNDINGS = ("RND_CONV", "TRN")
+_SATURATIONS = ("SAT", "SAT_SYM", "WRAP")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """A fixed-point type: width, integer bits (sign included), signedness, rounding, saturation.
+
+    ``RND_CONV`` is round-half-to-even, which is what QKeras (``tf.round``) and
+    hls4ml's QKeras mapping (``AP_RND_CONV``) both do; ``TRN`` truncates toward
+    minus infinity (the ``ap_fixed`` default).
+    """
+
+    width: int
+    integer: int
+    signed: bool = True
+    rounding: Rounding = "RND_CONV"
+    saturation: Saturation = "SAT"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.width, int) or self.width < 1 or self.width > 62:
+            raise ToolkitError(f"precision width {self.width!r} is invalid: expected an integer 1..62")
+        if not isinstance(self.integer, int):
+            raise ToolkitError(f"precision integer bits {self.integer!r} must be an integer")
+        if self.rounding not in _ROUNDINGS:
+            raise ToolkitError(f"rounding {self.rounding!r} is unknown: expected one of {', '.join(_ROUNDINGS)}")
+        if self.saturation not in _SATURATIONS:
+            raise ToolkitError(
+                f"saturation {self.saturation!r} is unknown: expected one of {', '.join(_SATURATIONS)}"
+            )
+
+    # ---- derived facts -------------------------------------------------------------
+    @property
+    def frac(self) -> int:
+        """Bits right of the binary point (may be negative for coarse types)."""
+        return self.width - self.integer
+
+    @property
+    def scale(self) -> float:
+        """Value of one code step (the LSB)."""
+        return math.ldexp(1.0, -self.frac)
+
+    @property
+    def min_code(self) -> int:
+        if not self.signed:
+            return 0
+        lowest = -(1 << (self.width - 1))
+        return lowest + 1 if self.saturation == "SAT_SYM" else lowest
+
+    @property
+    def max_code(self) -> int:
+        return (1 << (self.width - 1)) - 1 if self.signed else (1 << self.width) - 1
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Every representable code, ascending (for histograms and exhaustive tables)."""
+        return np.arange(self.min_code, self.max_code + 1, dtype=np.int64)
+
+    def describe(self) -> str:
+        """Short human form, e.g. ``s4.1`` (signed, 4 bits, 1 integer bit)."""
+        return f"{'s' if self.signed else 'u'}{self.width}.{self.integer}"
+
+    # ---- arithmetic on codes --------------------------------------------------------
+    def quantize(self, x: np.ndarray) -> np.ndarray:
+        """Float values -> integer codes, exactly as QKeras' quantizers compute them in float32."""
+        scaled = np.asarray(x, dtype=np.float32).astype(np.float64) * math.ldexp(1.0, self.frac)
+        if self.rounding == "RND_CONV":
+            codes = np.rint(scaled)  # numpy rounds half to even, like tf.round
+        else:
+            codes = np.floor(scaled)
+        return self._overflow(codes.astype(np.int64))
+
+    def requantize(self, codes: np.ndarray, source: Precision) -> np.ndarray:
+        """Integer codes of ``source`` -> codes of this precision (shift, round, saturate)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        shift = source.frac - self.frac
+        if shift <= 0:
+            out = codes << (-shift)
+        else:
+            out = codes >> shift  # floor division by 2**shift
+            if self.rounding == "RND_CONV":
+                rem = codes - (out << shift)
+                half = 1 << (shift - 1)
+                round_up = (rem > half) | ((rem == half) & ((out & 1) == 1))
+                out = out + round_up
+        return self._overflow(out)
+
+    def to_float(self, codes: np.ndarray) -> np.ndarray:
+        """Codes -> exact float64 values."""
+        return np.asarray(codes, dtype=np.float64) * self.scale
+
+    def _overflow(self, codes: np.ndarray) -> np.ndarray:
+        if self.saturation == "WRAP":
+            span = 1 << self.width
+            wrapped = (codes - self.min_code) % span + self.min_code if self.signed else codes % span
+            return wrapped.astype(np.int64)
+        return np.clip(codes, self.min_code, self.max_code).astype(np.int64)
+
+    # ---- type algebra for exact accumulation ----------------------------------------
+    def times(self, other: Precision) -> Precision:
+        """Exact type of a product of a code of ``self`` and one of ``other``."""
+        # u(W1) x s(W2), s x s and u x u all fit in W1 + W2 bits.
+        return Precision(
+            self.width + other.width,
+            self.integer + other.integer,
+            self.signed or other.signed,
+            rounding="TRN",
+            saturation="WRAP",
+        )
+
+    @staticmethod
+    def for_range(lo: int, hi: int, frac: int) -> Precision:
+        """Smallest exact (TRN, WRAP) type that holds every code in ``[lo, hi]`` with ``frac`` bits."""
+        signed = lo < 0
+        mag = max(abs(lo), abs(hi), 1)
+        bits = mag.bit_length() + (1 if signed else 0)
+        return Precision(bits, bits - frac, signed, rounding="TRN", saturation="WRAP")
+
+    # ---- conversions ----------------------------------------------------------------
+    def hls_type(self) -> str:
+        """The hls4ml/Vivado HLS type, e.g. ``ap_fixed<8,3,AP_RND_CONV,AP_SAT>``."""
+        base = "ap_fixed" if self.signed else "ap_ufixed"
+        if self.rounding == "TRN" and self.saturation == "WRAP":
+            return f"{base}<{self.width},{self.integer}>"
+        return f"{base}<{self.width},{self.integer},AP_{self.rounding},AP_{self.saturation}>"
+
+    def to_qkeras(self) -> Any:
+        """The QKeras quantizer that produces exactly this precision's codes."""
+        from qkeras import quantized_bits, quantized_relu
+
+        if self.rounding != "RND_CONV" or self.saturation == "WRAP":
+            raise ToolkitError(
+                f"precision {self.describe()} ({self.rounding}, {self.saturation}) has no QKeras quantizer: "
+                "QKeras quantizers round half to even and saturate"
+            )
+        if self.signed:
+            return quantized_bits(
+                self.width,
+                self.integer - 1,
+                keep_negative=True,
+                symmetric=self.saturation == "SAT_SYM",
+                alpha=1,
+            )
+        return quantized_relu(self.width, self.integer)
+
+    @staticmethod
+    def from_qkeras(quantizer: Any, where: str = "quantizer") -> Precision:
+        """Read a QKeras quantizer (object, config dict or string) into a Precision.
+
+        Only power-of-two scaled quantizers map to fixed point: ``quantized_bits``
+        with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or
+        negative slope. Anything else is an error naming ``where``.
+        """
+        import qkeras
+
+        if isinstance(quantizer, (str, dict)):
+            quantizer = qkeras.get_quantizer(quantizer)
+        kind = type(quantizer).__name__
+        supported = "quantized_bits(bits, integer, alpha=1) or quantized_relu(bits, integer)"
+        if kind == "quantized_bits":
+            alpha = quantizer.alpha
+            if alpha is not None and not (isinstance(alpha, (int, float)) and float(alpha) == 1.0):
+                raise ToolkitError(
+                    f"{where}: quantized_bits with alpha={alpha!r} has a non-power-of-two scale; "
+                    "use alpha=1 so the layer maps to fixed point"
+                )
+            _reject_stochastic(quantizer, where)
+            keep_negative = bool(quantizer.keep_negative)
+            bits, integer = int(quantizer.bits), int(quantizer.integer)
+            if bits - keep_negative < 1:
+                raise ToolkitError(f"{where}: quantized_bits({bits}) is binary; expected at least 2 bits")
+            return Precision(
+                bits,
+                integer + int(keep_negative),
+                keep_negative,
+                rounding="RND_CONV",
+                saturation="SAT_SYM" if quantizer.symmetric else "SAT",
+            )
+        if kind == "quantized_relu":
+            if quantizer.use_sigmoid or quantizer.negative_slope:
+                raise ToolkitError(
+                    f"{where}: quantized_relu with use_sigmoid or negative_slope is not supported; "
+                    f"expected {supported}"
+                )
+            if not quantizer.is_quantized_clip:
+                raise ToolkitError(f"{where}: quantized_relu(is_quantized_clip=False) is not supported")
+            _reject_stochastic(quantizer, where)
+            return Precision(int(quantizer.bits), int(quantizer.integer), False, "RND_CONV", "SAT")
+        raise ToolkitError(f"{where}: quantizer {kind} is not supported; expected {supported}")
+
+
+def _reject_stochastic(quantizer: Any, where: str) -> None:
+    if getattr(quantizer, "use_stochastic_rounding", False):
+        raise ToolkitError(f"{where}: stochastic rounding cannot be reproduced in hardware; disable it")
+    if float(getattr(quantizer, "qnoise_factor", 1.0)) != 1.0:
+        raise ToolkitError(f"{where}: qnoise_factor must be 1.0 for a deployable model")
