@@ -49,7 +49,9 @@ class Precision:
         if not isinstance(self.integer, int):
             raise ToolkitError(f"precision integer bits {self.integer!r} must be an integer")
         if self.rounding not in _ROUNDINGS:
-            raise ToolkitError(f"rounding {self.rounding!r} is unknown: expected one of {', '.join(_ROUNDINGS)}")
+            raise ToolkitError(
+                f"rounding {self.rounding!r} is unknown: expected one of {', '.join(_ROUNDINGS)}"
+            )
         if self.saturation not in _SATURATIONS:
             raise ToolkitError(
                 f"saturation {self.saturation!r} is unknown: expected one of {', '.join(_SATURATIONS)}"
@@ -149,6 +151,11 @@ class Precision:
         if self.rounding == "TRN" and self.saturation == "WRAP":
             return f"{base}<{self.width},{self.integer}>"
         return f"{base}<{self.width},{self.integer},AP_{self.rounding},AP_{self.saturation}>"
+
+    def hls4ml_config(self) -> str:
+        """The same type in hls4ml's configuration syntax, e.g. ``fixed<8,3,RND_CONV,SAT>``."""
+        base = "fixed" if self.signed else "ufixed"
+        return f"{base}<{self.width},{self.integer},{self.rounding},{self.saturation}>"
 
     def to_qkeras(self) -> Any:
         """The QKeras quantizer that produces exactly this precision's codes."""

@@ -18,6 +18,7 @@ import numpy as np
 
 FLOAT32_EXACT = 1 << 24
 FLOAT64_EXACT = 1 << 53
+INT64_EXACT = 1 << 63
 
 
 @runtime_checkable
@@ -45,6 +46,8 @@ def exact_matmul(a: np.ndarray, w: np.ndarray, max_abs_product: int | None = Non
         return (a.astype(np.float32) @ w.astype(np.float32)).astype(np.int64)
     if bound < FLOAT64_EXACT:
         return (a.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
+    if bound >= INT64_EXACT:
+        raise OverflowError(f"a sum of {k} products up to {max_abs_product} may not fit in int64")
     return a.astype(np.int64) @ w.astype(np.int64)
 
 

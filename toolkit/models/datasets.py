@@ -135,10 +135,13 @@ def _labels(y: np.ndarray, path: Path, split: str) -> np.ndarray:
         y = y.argmax(axis=1)
     y = y.reshape(-1) if y.ndim == 2 else y
     if y.ndim != 1:
-        raise ToolkitError(f"dataset '{path}': y_{split} has shape {y.shape}; expected (N,) or one-hot (N, C)")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise ToolkitError(f"dataset '{path}': y_{split} holds non-integer labels; expected class indices")
+        raise ToolkitError(
+            f"dataset '{path}': y_{split} has shape {y.shape}; expected (N,) or one-hot (N, C)"
+        )
+    if not np.issubdtype(y.dtype, np.integer) and not np.all(np.equal(np.mod(y, 1), 0)):
+        raise ToolkitError(
+                f"dataset '{path}': y_{split} holds non-integer labels; expected class indices"
+            )
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise ToolkitError(f"dataset '{path}': y_{split} has negative label {int(y.min())}")

@@ -73,7 +73,7 @@ def deployable_model(model: Any) -> tuple[Any, list[str]]:
             notes.append(f"dropped trailing {config['activation']} {layer.name!r} (argmax-invariant)")
             continue
         weights = layer.get_weights() if kind in MAC_TYPES else None
-        activation = config.get("activation") if kind in MAC_TYPES else None
+        activation = _activation_spec(layer) if kind in MAC_TYPES else None
         if activation not in (None, "linear"):
             config = dict(config, activation="linear")
             specs.append((kind, config, weights))
@@ -97,8 +97,16 @@ def deployable_model(model: Any) -> tuple[Any, list[str]]:
         if weights is not None:
             new_layer.set_weights(weights)
         elif new_layer.weights:
-            raise ToolkitError(f"layer {new_layer.name!r} has weights the toolkit does not know how to carry over")
+            raise ToolkitError(
+                f"layer {new_layer.name!r} has weights the toolkit does not know how to carry over"
+            )
     return rebuilt, notes
+
+
+def _activation_spec(layer: Any) -> str:
+    """A QDense/QConv's own activation as a string QActivation accepts (``quantized_relu(3,1)``, ``relu``)."""
+    act = layer.activation
+    return getattr(act, "__name__", None) or str(act)
 
 
 def _fold(spec: tuple[str, dict, list[np.ndarray] | None], bn: Any) -> tuple[str, dict, list[np.ndarray]]:
@@ -107,7 +115,9 @@ def _fold(spec: tuple[str, dict, list[np.ndarray] | None], bn: Any) -> tuple[str
     assert weights is not None
     axis = bn.axis[0] if isinstance(bn.axis, (list, tuple)) else bn.axis
     if axis not in (-1, len(bn.input_shape) - 1):
-        raise ToolkitError(f"BatchNormalization {bn.name!r} normalizes axis {axis}; only channels-last is supported")
+        raise ToolkitError(
+            f"BatchNormalization {bn.name!r} normalizes axis {axis}; only channels-last is supported"
+        )
     gamma = bn.gamma.numpy() if bn.scale else 1.0
     beta = bn.beta.numpy() if bn.center else 0.0
     inv = gamma / np.sqrt(bn.moving_variance.numpy() + bn.epsilon)

@@ -149,5 +149,7 @@ class ModelIR:
         for layer in self.layers:
             parts.append([layer.kind, layer.name, layer.out_shape, repr(layer.out_precision)])
             if isinstance(layer, MacLayer):
-                parts.extend([layer.weights, layer.bias, repr(layer.weight_precision), layer.strides, layer.padding])
+                parts.extend(
+                    [layer.weights, layer.bias, repr(layer.weight_precision), layer.strides, layer.padding]
+                )
         return content_hash(*parts)

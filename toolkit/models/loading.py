@@ -24,7 +24,9 @@ def load_model(spec: str, verbose: bool = True) -> Any:
         return load_zoo_model(spec[4:], verbose=verbose)
     path = Path(spec)
     if not path.exists():
-        raise ToolkitError(f"model file '{spec}' not found (expected zoo:NAME or a path to a .h5/.keras model)")
+        raise ToolkitError(
+            f"model file '{spec}' not found (expected zoo:NAME or a path to a .h5/.keras model)"
+        )
     if path.suffix not in MODEL_SUFFIXES:
         raise ToolkitError(
             f"model file '{spec}' has suffix {path.suffix or '(none)'!r}; expected {' or '.join(MODEL_SUFFIXES)}"

@@ -40,8 +40,9 @@ def read_model(model: Any) -> tuple[ir.ModelIR, Any]:
         if node is not None:
             out.append(node)
             shape, precision = node.out_shape, node.out_precision
-    return ir.ModelIR(model.name, tuple(int(d) for d in deploy.input_shape[1:]), input_precision, tuple(out),
-                      tuple(notes)), deploy
+    return ir.ModelIR(
+        model.name, tuple(int(d) for d in deploy.input_shape[1:]), input_precision, tuple(out), tuple(notes)
+    ), deploy
 
 
 def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.Layer | None:
@@ -55,13 +56,17 @@ def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.
         if quantizer == "relu":
             return ir.ReLU(out_shape=out_shape, out_precision=precision, **common)
         out_precision = Precision.from_qkeras(quantizer, where=f"layer {layer.name!r}")
-        return ir.Quantize(out_shape=out_shape, out_precision=out_precision, relu=not out_precision.signed, **common)
+        return ir.Quantize(
+            out_shape=out_shape, out_precision=out_precision, relu=not out_precision.signed, **common
+        )
     if kind in ("ReLU", "Activation"):
         act = layer.get_config().get("activation", "relu")
         if kind == "ReLU":
             cfg = layer.get_config()
             if cfg.get("max_value") is not None or cfg.get("negative_slope", 0) or cfg.get("threshold", 0):
-                raise ToolkitError(f"layer {layer.name!r}: ReLU with max_value/negative_slope/threshold is not supported")
+                raise ToolkitError(
+                    f"layer {layer.name!r}: ReLU with max_value/negative_slope/threshold is not supported"
+                )
         elif act == "linear":
             return None
         elif act != "relu":
@@ -70,9 +75,16 @@ def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.
     if kind in ("MaxPooling1D", "MaxPooling2D"):
         cfg = layer.get_config()
         if cfg["padding"] != "valid":
-            raise ToolkitError(f"layer {layer.name!r}: MaxPooling with padding={cfg['padding']!r}; expected 'valid'")
-        return ir.MaxPool(out_shape=out_shape, out_precision=precision, pool=_tuple(cfg["pool_size"]),
-                          strides=_tuple(cfg["strides"] or cfg["pool_size"]), **common)
+            raise ToolkitError(
+                f"layer {layer.name!r}: MaxPooling with padding={cfg['padding']!r}; expected 'valid'"
+            )
+        return ir.MaxPool(
+            out_shape=out_shape,
+            out_precision=precision,
+            pool=_tuple(cfg["pool_size"]),
+            strides=_tuple(cfg["strides"] or cfg["pool_size"]),
+            **common,
+        )
     if kind == "Flatten":
         return ir.Flatten(out_shape=out_shape, out_precision=precision, **common)
     if kind in ("QDense", "QConv1D", "QConv2D"):
@@ -80,7 +92,9 @@ def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.
     raise _unsupported(layer)
 
 
-def _read_mac(layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], precision: Precision) -> ir.MacLayer:
+def _read_mac(
+    layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], precision: Precision
+) -> ir.MacLayer:
     cfg = layer.get_config()
     where = f"layer {layer.name!r}"
     if cfg.get("data_format", "channels_last") != "channels_last":
@@ -91,14 +105,18 @@ def _read_mac(layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], p
         raise ToolkitError(f"{where}: QDense on a {len(common['in_shape'])}-D input; add a Flatten before it")
     kernel_q, bias_q = layer.get_quantizers()[:2]
     if kernel_q is None:
-        raise ToolkitError(f"{where}: QDense/QConv without kernel_quantizer; set e.g. quantized_bits(4,0,alpha=1)")
+        raise ToolkitError(
+            f"{where}: QDense/QConv without kernel_quantizer; set e.g. quantized_bits(4,0,alpha=1)"
+        )
     weights = layer.get_weights()
     w_precision = Precision.from_qkeras(kernel_q, where=f"{where} kernel")
     w_codes = _codes(kernel_q, weights[0], w_precision, f"{where} kernel")
     product = precision.times(w_precision)
     if cfg.get("use_bias", True):
         if bias_q is None:
-            raise ToolkitError(f"{where}: has a bias but no bias_quantizer; set e.g. quantized_bits(8,3,alpha=1)")
+            raise ToolkitError(
+                f"{where}: has a bias but no bias_quantizer; set e.g. quantized_bits(8,3,alpha=1)"
+            )
         b_precision = Precision.from_qkeras(bias_q, where=f"{where} bias")
         b_codes = _codes(bias_q, weights[1], b_precision, f"{where} bias")
     else:
@@ -119,9 +137,19 @@ def _read_mac(layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], p
     if kernel and len(strides) == 1 and len(kernel) == 2:
         strides = strides * 2
     cls = ir.Dense if kind == "QDense" else ir.Conv
-    return cls(out_shape=out_shape, out_precision=acc, weights=w_codes, weight_precision=w_precision,
-               bias=bias_aligned, bias_precision=b_precision, kernel=kernel, strides=strides,
-               padding=cfg.get("padding", "valid"), product_precision=product, **common)
+    return cls(
+        out_shape=out_shape,
+        out_precision=acc,
+        weights=w_codes,
+        weight_precision=w_precision,
+        bias=bias_aligned,
+        bias_precision=b_precision,
+        kernel=kernel,
+        strides=strides,
+        padding=cfg.get("padding", "valid"),
+        product_precision=product,
+        **common,
+    )
 
 
 def _codes(quantizer: Any, values: np.ndarray, precision: Precision, where: str) -> np.ndarray:
@@ -130,7 +158,9 @@ def _codes(quantizer: Any, values: np.ndarray, precision: Precision, where: str)
     scaled = quantized * (2.0**precision.frac)
     codes = np.rint(scaled)
     if not np.array_equal(codes, scaled):
-        raise ToolkitError(f"{where}: quantized values are not multiples of 2^-{precision.frac}; expected fixed point")
+        raise ToolkitError(
+            f"{where}: quantized values are not multiples of 2^-{precision.frac}; expected fixed point"
+        )
     return codes.astype(np.int64)
 
 

@@ -38,7 +38,9 @@ class ZooEntry:
 
     def recipe_hash(self) -> str:
         model = self.build()
-        return content_hash(model.to_json(), self.dataset, self.epochs, self.batch_size, self.learning_rate, self.seed)
+        return content_hash(
+            model.to_json(), self.dataset, self.epochs, self.batch_size, self.learning_rate, self.seed
+        )
 
 
 def _digits_mlp() -> Any:
@@ -105,7 +107,9 @@ ZOO: dict[str, ZooEntry] = {
     for e in (
         ZooEntry("digits-mlp", "digits", "QDense 64-32-10 on 8x8 digits, 4-bit", _digits_mlp, epochs=40),
         ZooEntry("digits-cnn", "digits", "QConv2D x2 + QDense on 8x8 digits, 4-bit", _digits_cnn, epochs=40),
-        ZooEntry("mnist1d-cnn", "mnist1d", "QConv1D x2 + QDense x2 on MNIST-1D, 4-bit", _mnist1d_cnn, epochs=40),
+        ZooEntry(
+            "mnist1d-cnn", "mnist1d", "QConv1D x2 + QDense x2 on MNIST-1D, 4-bit", _mnist1d_cnn, epochs=40
+        ),
     )
 }
 
@@ -133,13 +137,27 @@ def load_zoo_model(name: str, train_if_missing: bool = True, verbose: bool = Tru
     return load_keras_file(path)
 
 
-def train_zoo_model(name: str, path: Path | None = None, verbose: bool = True) -> Path:
-    """Train ``name`` from its recipe with fixed seeds and deterministic ops; save atomically."""
+def train_zoo_model(
+    name: str, path: Path | None = None, verbose: bool = True, epochs: int | None = None
+) -> Path:
+    """Train ``name`` from its recipe with fixed seeds and deterministic ops; save atomically.
+
+    ``epochs`` overrides the recipe (for quick checks); the default cache path is
+    only used with the recipe's own epochs.
+    """
+    import dataclasses
+
     import tensorflow as tf
 
     from toolkit.progress import keras_epochs_callback
 
     entry = zoo_entry(name)
+    if epochs is not None:
+        if path is None:
+            raise ToolkitError(
+                "an epochs override needs an explicit output path (the cache holds recipes only)"
+            )
+        entry = dataclasses.replace(entry, epochs=epochs)
     path = path or cached_path(name)
     data = load_dataset(entry.dataset)
     tf.keras.utils.set_random_seed(entry.seed)

@@ -1,0 +1,56 @@
+"""``toolkit emulate``: bit-accurate integer inference of a model on a dataset."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from toolkit.emulator.run import emulate_dataset
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_spec",
+    default="zoo:digits-cnn",
+    show_default=True,
+    help="zoo:NAME or a path to a saved QKeras model (.h5/.keras).",
+)
+@click.option(
+    "--data",
+    "data_spec",
+    default=None,
+    help="digits, mnist1d or an .npz path  [default: the zoo model's own dataset]",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N test samples.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def emulate(model_spec: str, data_spec: str | None, limit: int | None, as_json: bool) -> None:
+    """Run the integer emulator on the test split and report accuracy.
+
+    The emulator computes exactly what the accelerator computes (integer codes,
+    exact accumulation, round-half-even requantization with saturation), so its
+    accuracy is the hardware's accuracy, not the float model's.
+
+    \b
+    Examples:
+      toolkit emulate
+      toolkit emulate --model zoo:mnist1d-cnn --limit 200 --json
+      toolkit emulate --model my_model.h5 --data my_data.npz
+    """
+    result = emulate_dataset(model_spec, data_spec, limit=limit, verbose=not as_json)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"emulate {result['model']} on {result['data']}", show_header=False)
+    table.add_row("accuracy", f"{100 * result['accuracy']:.2f} %  ({result['correct']}/{result['n']})")
+    table.add_row("MAC layers", str(result["mac_layers"]))
+    table.add_row("MACs / inference", f"{result['macs_per_inference']:,}")
+    table.add_row("model hash", result["model_hash"])
+    table.add_row("wall time", f"{result['seconds']:.3f} s")
+    for note in result["notes"]:
+        table.add_row("note", note)
+    Console().print(table)

@@ -1,0 +1,62 @@
+"""The ``toolkit`` command: a thin click group; each command calls one library function.
+
+Bad input raises :class:`~toolkit.errors.ToolkitError`; here it becomes a one-line
+``error: ...`` on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import click
+
+from toolkit import __version__
+from toolkit.errors import ToolkitError
+
+
+class _Group(click.Group):
+    """Turns ToolkitError (and the multiplier library's ValueError subclass) into one-line errors."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ToolkitError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="toolkit")
+def cli() -> None:
+    """Deploy quantized Keras models as approximate-MAC accelerators on Zynq boards.
+
+    \b
+    A model is `zoo:NAME` (see `toolkit zoo`) or a saved QKeras model (.h5/.keras).
+    Data is `digits`, `mnist1d`, or an .npz with x_train, y_train, x_test, y_test.
+
+    \b
+    Start here:
+      toolkit zoo                          list the bundled models
+      toolkit emulate                      bit-exact integer inference of zoo:digits-cnn
+      toolkit emulate --model zoo:mnist1d-cnn --json
+    """
+    warnings.filterwarnings("ignore")
+    from toolkit.models.loading import quiet_tensorflow
+
+    quiet_tensorflow()
+
+
+def _register() -> None:
+    from toolkit.cli.emulate import emulate
+    from toolkit.cli.zoo import zoo
+
+    cli.add_command(emulate)
+    cli.add_command(zoo)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="toolkit")

@@ -1,0 +1,51 @@
+"""Emulate a model spec on a dataset spec: the library function behind ``toolkit emulate``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from toolkit.emulator.engine import Emulator, accuracy
+from toolkit.errors import ToolkitError
+from toolkit.models.datasets import load_dataset
+from toolkit.models.loading import default_dataset_for, load_model
+from toolkit.models.reader import read_model
+
+
+def emulate_dataset(
+    model_spec: str, data_spec: str | None, limit: int | None = None, verbose: bool = True
+) -> dict[str, Any]:
+    """Accuracy of the integer emulator on the test split, with what identifies the run."""
+    data_spec = data_spec or default_dataset_for(model_spec)
+    data = load_dataset(data_spec) if data_spec else None  # bad data fails before a slow model load
+    model = load_model(model_spec, verbose=verbose)
+    if data is None or data_spec is None:
+        raise ToolkitError(f"--data is required for model {model_spec!r} (digits, mnist1d or an .npz path)")
+    model_ir, _ = read_model(model)
+    check_labels(model_ir.output_shape, data.n_classes, model_spec, data_spec)
+    x, y = data.x_test[:limit], data.y_test[:limit]
+    emulator = Emulator(model_ir)
+    start = time.perf_counter()
+    predicted = emulator.classify(x)
+    seconds = time.perf_counter() - start
+    return {
+        "model": model_spec,
+        "data": data_spec,
+        "accuracy": accuracy(predicted, y),
+        "correct": int((predicted == y).sum()),
+        "n": int(len(y)),
+        "mac_layers": len(model_ir.mac_layers()),
+        "macs_per_inference": sum(layer.macs for layer in model_ir.mac_layers()),
+        "model_hash": model_ir.model_hash(),
+        "seconds": seconds,
+        "notes": list(model_ir.notes),
+    }
+
+
+def check_labels(output_shape: tuple[int, ...], n_classes: int, model_spec: str, data_spec: str) -> None:
+    """The model's output width must cover the dataset's labels."""
+    if len(output_shape) != 1 or output_shape[0] < n_classes:
+        raise ToolkitError(
+            f"model {model_spec!r} outputs shape {output_shape} but dataset {data_spec!r} has {n_classes} "
+            "classes; expected one output per class"
+        )

@@ -1,0 +1,64 @@
+"""hls4ml configuration derived from the IR, so the C-simulation computes what the emulator computes.
+
+hls4ml's defaults are not exact: its input layer is ``fixed<16,6>`` (a float input
+is truncated there and rounded again by the first quantizer), and default result
+types can be narrower than the sums. Here every type comes from the IR's
+:class:`~toolkit.precision.Precision` objects: the input is the input quantizer's
+type (fed exactly representable values), each MAC layer accumulates and returns
+the exact accumulator type, and requantization happens only in the quantizer
+layers, with round-half-even and saturation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.models import ir
+
+BACKENDS = ("Vivado", "Vitis")
+STRATEGIES = ("Latency", "Resource")
+IO_TYPES = ("io_parallel", "io_stream")
+
+
+def hls_config(
+    model_ir: ir.ModelIR, deploy_model: Any, backend: str = "Vivado", strategy: str = "Latency"
+) -> dict:
+    """A granularity='name' hls4ml config whose every precision comes from ``model_ir``."""
+    import hls4ml
+
+    config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
+    config["Model"]["Strategy"] = strategy
+    layers = config["LayerName"]
+    input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
+    _set(layers, input_name, result=model_ir.input_precision)
+    for layer in model_ir.layers:
+        if isinstance(layer, ir.MacLayer):
+            _set(
+                layers,
+                layer.name,
+                weight=layer.weight_precision,
+                bias=layer.bias_precision,
+                accum=layer.out_precision,
+                result=layer.out_precision,
+            )
+            # hls4ml adds a linear activation after a Dense/Conv; it must not requantize.
+            _set(layers, f"{layer.name}_linear", result=layer.out_precision, required=False)
+        elif isinstance(layer, ir.MaxPool):
+            _set(layers, layer.name, accum=layer.out_precision, result=layer.out_precision)
+        else:
+            _set(layers, layer.name, result=layer.out_precision)
+        if strategy == "Resource" and layer.name in layers:
+            layers[layer.name]["Strategy"] = "Resource"
+    return config
+
+
+def _set(layers: dict, name: str, required: bool = True, **types: Any) -> None:
+    if name not in layers:
+        if required:
+            raise KeyError(f"hls4ml config has no layer {name!r} (known: {', '.join(layers)})")
+        return
+    precision = layers[name].setdefault("Precision", {})
+    if not isinstance(precision, dict):
+        precision = layers[name]["Precision"] = {}
+    for key, value in types.items():
+        precision[key] = value.hls4ml_config()
