@@ -139,9 +139,7 @@ def _labels(y: np.ndarray, path: Path, split: str) -> np.ndarray:
             f"dataset '{path}': y_{split} has shape {y.shape}; expected (N,) or one-hot (N, C)"
         )
     if not np.issubdtype(y.dtype, np.integer) and not np.all(np.equal(np.mod(y, 1), 0)):
-        raise ToolkitError(
-                f"dataset '{path}': y_{split} holds non-integer labels; expected class indices"
-            )
+        raise ToolkitError(f"dataset '{path}': y_{split} holds non-integer labels; expected class indices")
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise ToolkitError(f"dataset '{path}': y_{split} has negative label {int(y.min())}")
