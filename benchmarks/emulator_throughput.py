@@ -58,28 +58,40 @@ def main() -> None:
         t_tf_full = best_time(lambda m=model, x=x, n=n: m.predict(x, verbose=0, batch_size=n), args.repeats)
         t_tf_call = best_time(lambda m=model, x=x: m(x, training=False), args.repeats)
         t_emu = best_time(lambda e=emulator, x=x: e.predict(x), args.repeats)
-        rows.append({
-            "model": name, "n": n,
-            "emulator_per_s": n / t_emu,
-            "tf_predict_batch32_per_s": n / t_tf32,
-            "tf_predict_full_batch_per_s": n / t_tf_full,
-            "tf_call_per_s": n / t_tf_call,
-            "ratio_vs_predict_batch32": t_tf32 / t_emu,
-            "ratio_vs_predict_full_batch": t_tf_full / t_emu,
-            "ratio_vs_call": t_tf_call / t_emu,
-        })
-    header = f"{'model':<12} {'n':>5} {'emulator/s':>11} {'tf.predict/s':>13} {'(full batch)':>13} " \
-             f"{'model(x)/s':>11} {'x predict':>10} {'x full':>8} {'x call':>8}"
+        rows.append(
+            {
+                "model": name,
+                "n": n,
+                "emulator_per_s": n / t_emu,
+                "tf_predict_batch32_per_s": n / t_tf32,
+                "tf_predict_full_batch_per_s": n / t_tf_full,
+                "tf_call_per_s": n / t_tf_call,
+                "ratio_vs_predict_batch32": t_tf32 / t_emu,
+                "ratio_vs_predict_full_batch": t_tf_full / t_emu,
+                "ratio_vs_call": t_tf_call / t_emu,
+            }
+        )
+    header = (
+        f"{'model':<12} {'n':>5} {'emulator/s':>11} {'tf.predict/s':>13} {'(full batch)':>13} "
+        f"{'model(x)/s':>11} {'x predict':>10} {'x full':>8} {'x call':>8}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['model']:<12} {r['n']:>5} {r['emulator_per_s']:>11.0f} {r['tf_predict_batch32_per_s']:>13.0f} "
-              f"{r['tf_predict_full_batch_per_s']:>13.0f} {r['tf_call_per_s']:>11.0f} "
-              f"{r['ratio_vs_predict_batch32']:>9.1f}x {r['ratio_vs_predict_full_batch']:>7.1f}x "
-              f"{r['ratio_vs_call']:>7.1f}x")
+        print(
+            f"{r['model']:<12} {r['n']:>5} {r['emulator_per_s']:>11.0f} {r['tf_predict_batch32_per_s']:>13.0f} "
+            f"{r['tf_predict_full_batch_per_s']:>13.0f} {r['tf_call_per_s']:>11.0f} "
+            f"{r['ratio_vs_predict_batch32']:>9.1f}x {r['ratio_vs_predict_full_batch']:>7.1f}x "
+            f"{r['ratio_vs_call']:>7.1f}x"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"machine": platform.machine(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "repeats": args.repeats, "numpy": np.__version__}
+    meta = {
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "repeats": args.repeats,
+        "numpy": np.__version__,
+    }
     RESULTS.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
     print(f"\nwrote {RESULTS}")
 
