@@ -1,0 +1,171 @@
+"""Regenerate the committed cost table: ``python -m toolkit.multipliers.costgen [--jobs N]``.
+
+For every catalogue design this runs yosys ``synth_xilinx -family xc7 -nodsp -noiopad``
+(7-series fabric of the Zynq-7020, no DSPs), one yosys run per activation/weight width
+pair with one hierarchical instance per design (so the 3 s of yosys start-up is paid once
+per batch, and designs are not optimised across each other), and reads per-design cell
+counts from ``stat -json``. The mapped netlist of each design is then simulated
+(:mod:`toolkit.multipliers.netlist`):
+
+* exhaustively over all operand codes; it must equal ``Design.table()`` (a synthesis or
+  model bug stops the run);
+* over a stream of ``--vectors`` uniform random operand pairs (seeded per operand
+  configuration, the same stream for every design of that configuration) to get the
+  toggle rate of every used LUT/MUXF7/MUXF8/CARRY4 output net.
+
+Energy proxy = sum of those toggle rates (expected output transitions per operation,
+every mapped net weighted equally), divided by the same sum for ``exact`` of the same
+widths and signedness (so exact = 1.0). It measures switched capacitance only to first
+order: nets are unweighted, routing and glitches are ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolkit.multipliers.design import Design
+from toolkit.multipliers.family import MultiplierError
+from toolkit.multipliers.netlist import Netlist
+from toolkit.multipliers.registry import FAMILIES, list_designs
+
+TABLE = Path(__file__).parent / "data" / "costs.json"
+FLOW = "synth_xilinx -family xc7 -nodsp -noiopad -top batch_top"
+DEFAULT_VECTORS = 4096
+
+
+def batch_top(designs: list[Design]) -> str:
+    """Structural top: shared operands a, w (8 bits) and one instance/output per design."""
+    lines = ["module batch_top (input wire [7:0] a, input wire [7:0] w,"]
+    lines.append(",\n".join(f"    output wire [{d.result_bits - 1}:0] p{i}" for i, d in enumerate(designs)) + ");")
+    for i, d in enumerate(designs):
+        params = ", ".join(f".{k}({v})" for k, v in d.verilog_params.items())
+        lines.append(
+            f"  {d.verilog_module} #({params}) u{i} (.a(a[{d.a_bits - 1}:0]), .w(w[{d.w_bits - 1}:0]), .p(p{i}));"
+        )
+    lines.append("endmodule")
+    return "\n".join(lines) + "\n"
+
+
+def run_yosys(designs: list[Design], workdir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Synthesize a batch; returns (stat json, netlist json)."""
+    (workdir / "top.v").write_text(batch_top(designs))
+    sources = sorted({str(d.verilog_file) for d in designs})
+    script = (
+        f"read_verilog {' '.join(sources)} top.v; {FLOW}; "
+        "tee -q -o stat.json stat -json; write_json net.json"
+    )
+    proc = subprocess.run(["yosys", "-q", "-p", script], cwd=workdir, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise MultiplierError(f"yosys failed on {designs[0].name}..: {proc.stderr[-2000:] or proc.stdout[-2000:]}")
+    return json.loads((workdir / "stat.json").read_text()), json.loads((workdir / "net.json").read_text())
+
+
+def random_stream(d: Design, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded uniform operand stream of d's operand configuration."""
+    seed = [d.a_bits, d.w_bits, int(d.a_signed), int(d.w_signed)]
+    rng = np.random.default_rng(seed)
+    return rng.choice(d.a_codes, n), rng.choice(d.w_codes, n)
+
+
+def measure_batch(designs: list[Design], vectors: int) -> dict[str, dict[str, Any]]:
+    """Synthesize, verify and measure one batch; raw toggle sums (not yet normalised)."""
+    with tempfile.TemporaryDirectory(prefix="costgen_") as tmp:
+        stat, net = run_yosys(designs, Path(tmp))
+    top_cells = net["modules"]["batch_top"]["cells"]
+    out: dict[str, dict[str, Any]] = {}
+    for i, d in enumerate(designs):
+        modname = top_cells[f"u{i}"]["type"]
+        counts = stat["modules"][modname]["num_cells_by_type"]
+        nl = Netlist(net["modules"][modname])
+        ea, ew = np.meshgrid(d.a_codes, d.w_codes, indexing="ij")
+        ra, rw = random_stream(d, vectors + 1)
+        p, val = nl.simulate(np.concatenate([ea.ravel(), ra]), np.concatenate([ew.ravel(), rw]))
+        if not np.array_equal(p[: ea.size].reshape(ea.shape), d.table()):
+            raise MultiplierError(f"{d.name}: synthesized netlist differs from the numpy model")
+        out[d.name] = {
+            "luts": sum(v for k, v in counts.items() if k.startswith("LUT")),
+            "carry4": counts.get("CARRY4", 0),
+            "muxf7": counts.get("MUXF7", 0),
+            "muxf8": counts.get("MUXF8", 0),
+            "inv": counts.get("INV", 0),
+            "toggles": round(nl.toggle_activity(val, ea.size), 6),
+        }
+    return out
+
+
+def normalise(raw: dict[str, dict[str, Any]], designs: list[Design]) -> dict[str, dict[str, Any]]:
+    """Add energy_proxy = toggles / toggles(exact of the same operand configuration)."""
+    exact = {(d.a_bits, d.w_bits, d.a_signed, d.w_signed): raw[d.name]["toggles"] for d in designs if d.family == "exact"}
+    for d in designs:
+        ref = exact[(d.a_bits, d.w_bits, d.a_signed, d.w_signed)]
+        raw[d.name]["energy_proxy"] = round(raw[d.name]["toggles"] / ref, 4)
+    return raw
+
+
+def write_table(rows: dict[str, dict[str, Any]], vectors: int, path: Path) -> None:
+    """Write the table as JSON with one design per line (reviewable diffs)."""
+    version = subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
+    meta = {
+        "tool": version,
+        "flow": FLOW,
+        "vectors": vectors,
+        "families": list(FAMILIES),
+        "energy_proxy": "sum of toggle rates of used LUT/MUXF7/MUXF8/CARRY4 outputs over seeded uniform "
+        "random operands, divided by that of exact at the same widths and signedness",
+        "regenerate": "python -m toolkit.multipliers.costgen",
+    }
+    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(rows[k], sort_keys=True)}" for k in sorted(rows))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"meta": ' + json.dumps(meta, sort_keys=True) + ',\n "designs": {\n' + body + "\n}}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI entry point."""
+    ap = argparse.ArgumentParser(prog="python -m toolkit.multipliers.costgen", description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", "-j", type=int, default=2, help="parallel yosys runs (default 2)")
+    ap.add_argument("--vectors", type=int, default=DEFAULT_VECTORS, help="random operand pairs for toggles")
+    ap.add_argument("--out", type=Path, default=TABLE, help=f"output JSON (default {TABLE})")
+    ap.add_argument("--widths", help="only these width pairs, e.g. '4x4,8x8' (for quick checks)")
+    args = ap.parse_args(argv)
+    if shutil.which("yosys") is None:
+        print("error: yosys is not on PATH (apt-get install yosys)", file=sys.stderr)
+        return 2
+    designs = list_designs()
+    if args.widths:
+        wanted = {tuple(int(x) for x in s.split("x")) for s in args.widths.split(",")}
+        designs = [d for d in designs if (d.a_bits, d.w_bits) in wanted]
+    batches: dict[tuple[int, int], list[Design]] = defaultdict(list)
+    for d in designs:
+        batches[(d.a_bits, d.w_bits)].append(d)
+    raw: dict[str, dict[str, Any]] = {}
+    t0 = time.time()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with (
+        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar,
+        ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
+    ):
+        task = bar.add_task(f"synthesizing {len(designs)} designs", total=len(designs))
+        futures = {pool.submit(measure_batch, b, args.vectors): key for key, b in sorted(batches.items())}
+        for fut in as_completed(futures):
+            raw.update(fut.result())
+            bar.advance(task, len(batches[futures[fut]]))
+    write_table(normalise(raw, designs), args.vectors, args.out)
+    print(f"wrote {len(raw)} designs to {args.out} in {time.time() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

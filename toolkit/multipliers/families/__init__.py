@@ -1,0 +1,1 @@
+"""One module per multiplier family; each defines a :class:`toolkit.multipliers.family.Family` subclass."""
