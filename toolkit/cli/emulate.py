@@ -23,9 +23,30 @@ from toolkit.emulator.run import emulate_dataset
     default=None,
     help="digits, mnist1d or an .npz path  [default: the zoo model's own dataset]",
 )
+@click.option(
+    "--plan",
+    "plan_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="plan.json: a multiplier (and correction) per MAC layer; unlisted layers stay exact.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "gather", "onehot", "lowrank"]),
+    default="auto",
+    show_default=True,
+    help="How approximate products are emulated (all bit-exact; gather is the reference).",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N test samples.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def emulate(model_spec: str, data_spec: str | None, limit: int | None, as_json: bool) -> None:
+def emulate(
+    model_spec: str,
+    data_spec: str | None,
+    plan_path: str | None,
+    method: str,
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """Run the integer emulator on the test split and report accuracy.
 
     The emulator computes exactly what the accelerator computes (integer codes,
@@ -37,8 +58,11 @@ def emulate(model_spec: str, data_spec: str | None, limit: int | None, as_json: 
       toolkit emulate
       toolkit emulate --model zoo:mnist1d-cnn --limit 200 --json
       toolkit emulate --model my_model.h5 --data my_data.npz
+      toolkit emulate --plan plan.json          # approximate multipliers from a plan
     """
-    result = emulate_dataset(model_spec, data_spec, limit=limit, verbose=not as_json)
+    result = emulate_dataset(
+        model_spec, data_spec, limit=limit, verbose=not as_json, plan_path=plan_path, method=method
+    )
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -51,6 +75,8 @@ def emulate(model_spec: str, data_spec: str | None, limit: int | None, as_json: 
     table.add_row("MACs / inference", f"{result['macs_per_inference']:,}")
     table.add_row("model hash", result["model_hash"])
     table.add_row("wall time", f"{result['seconds']:.3f} s")
+    for layer, kernel in result["multipliers"].items():
+        table.add_row(f"layer {layer}", kernel)
     for note in result["notes"]:
         table.add_row("note", note)
     Console().print(table)

@@ -77,6 +77,24 @@ class Emulator:
             out[layer.name] = codes
         return out
 
+    def mac_operands(self, codes: np.ndarray, layer_name: str) -> np.ndarray:
+        """The (rows, fan_in) activation codes a MAC layer multiplies (im2col rows for a conv).
+
+        These are what the multiplier sees: for operand histograms (calibration) and
+        for measuring a design's error on real data.
+        """
+        from toolkit.emulator.layers import im2col
+
+        layer = self.model.layer(layer_name)
+        if not isinstance(layer, ir.MacLayer):
+            raise ToolkitError(f"layer {layer_name!r} is a {layer.kind}, not a MAC layer")
+        codes = np.asarray(codes, dtype=np.int64)
+        for prior in self.model.layers:
+            if prior.name == layer_name:
+                break
+            codes = run_layer(codes, prior, self.products.get(prior.name, EXACT))
+        return codes.reshape(len(codes), -1) if isinstance(layer, ir.Dense) else im2col(codes, layer)
+
     def _run(self, codes: np.ndarray) -> np.ndarray:
         for layer in self.model.layers:
             codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))

@@ -10,12 +10,22 @@ from toolkit.errors import ToolkitError
 from toolkit.models.datasets import load_dataset
 from toolkit.models.loading import default_dataset_for, load_model
 from toolkit.models.reader import read_model
+from toolkit.plan import load_plan
 
 
 def emulate_dataset(
-    model_spec: str, data_spec: str | None, limit: int | None = None, verbose: bool = True
+    model_spec: str,
+    data_spec: str | None,
+    limit: int | None = None,
+    verbose: bool = True,
+    plan_path: str | None = None,
+    method: str = "auto",
 ) -> dict[str, Any]:
-    """Accuracy of the integer emulator on the test split, with what identifies the run."""
+    """Accuracy of the integer emulator on the test split (with a plan's multipliers), and what identifies it.
+
+    ``method`` chooses how approximate products are emulated (``auto`` picks the
+    cheapest exact path per layer; ``gather`` is the slow reference).
+    """
     data_spec = data_spec or default_dataset_for(model_spec)
     data = load_dataset(data_spec) if data_spec else None  # bad data fails before a slow model load
     model = load_model(model_spec, verbose=verbose)
@@ -24,7 +34,8 @@ def emulate_dataset(
     model_ir, _ = read_model(model)
     check_labels(model_ir.output_shape, data.n_classes, model_spec, data_spec)
     x, y = data.x_test[:limit], data.y_test[:limit]
-    emulator = Emulator(model_ir)
+    plan = load_plan(plan_path, model_ir) if plan_path else None
+    emulator = Emulator(model_ir, products=plan.kernels(method) if plan else None)
     start = time.perf_counter()
     predicted = emulator.classify(x)
     seconds = time.perf_counter() - start
@@ -39,6 +50,8 @@ def emulate_dataset(
         "model_hash": model_ir.model_hash(),
         "seconds": seconds,
         "notes": list(model_ir.notes),
+        "plan": plan_path,
+        "multipliers": {name: kernel.name for name, kernel in emulator.products.items()},
     }
 
 

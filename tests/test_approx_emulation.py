@@ -1,0 +1,87 @@
+"""Fast approximate-product emulation equals the reference table gather, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from toolkit.emulator.approx import ApproxProduct
+from toolkit.errors import ToolkitError
+from toolkit.multipliers import get_design, list_designs
+
+# Fan-ins of the zoo's MAC layers (9, 72, 64, 80, 48, 160, 32) plus a conv-sized 576.
+FAN_INS = [1, 9, 32, 48, 64, 72, 80, 160, 576]
+
+
+@st.composite
+def layer_case(draw):
+    a_bits = draw(st.integers(2, 8))
+    w_bits = draw(st.integers(2, 8))
+    a_signed = draw(st.booleans())
+    designs = list_designs(a_bits=a_bits, w_bits=w_bits, a_signed=a_signed, w_signed=True)
+    design = draw(st.sampled_from(designs))
+    k = draw(st.sampled_from(FAN_INS))
+    n = draw(st.integers(1, 12))
+    o = draw(st.integers(1, 9))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.choice(design.a_codes, (n, k))
+    w = rng.choice(design.w_codes, (k, o))
+    if draw(st.booleans()):  # the extreme codes, where errors and sums are largest
+        a[0, :] = design.a_codes[-1]
+        w[:, 0] = design.w_codes[0]
+    return design, a, w
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layer_case())
+def test_auto_equals_gather(case):
+    design, a, w = case
+    reference = ApproxProduct(design, method="gather").matmul(a, w)
+    np.testing.assert_array_equal(ApproxProduct(design).matmul(a, w), reference)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(layer_case())
+def test_every_applicable_method_equals_gather(case):
+    design, a, w = case
+    reference = ApproxProduct(design, method="gather").matmul(a, w)
+    fast = ApproxProduct(design)
+    np.testing.assert_array_equal(ApproxProduct(design, method="onehot").matmul(a, w), reference)
+    if fast.exact_rank(a.shape[1]):
+        np.testing.assert_array_equal(ApproxProduct(design, method="lowrank").matmul(a, w), reference)
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+def test_auto_equals_gather_on_a_conv_sized_layer(bits):
+    rng = np.random.default_rng(bits)
+    for design in list_designs(a_bits=bits, w_bits=bits, a_signed=False, w_signed=True):
+        a = rng.choice(design.a_codes, (24, 576))
+        w = rng.choice(design.w_codes, (576, 16))
+        np.testing.assert_array_equal(
+            ApproxProduct(design).matmul(a, w),
+            ApproxProduct(design, method="gather").matmul(a, w),
+            err_msg=design.name,
+        )
+
+
+def test_low_rank_is_chosen_for_structured_errors():
+    # Dropping one partial-product column leaves a rank-1 error: a0 * w0.
+    method, rank = ApproxProduct(get_design("trunc1_u8s8")).plan(576)
+    assert (method, rank) == ("lowrank", 1)
+    assert ApproxProduct(get_design("exact_u4s4")).plan(64) == ("exact", 0)
+
+
+def test_operands_outside_the_design_are_refused():
+    kernel = ApproxProduct(get_design("trunc2_u4s4"))
+    with pytest.raises(
+        ToolkitError, match=r"activation codes span \[0, 16\] but multiplier trunc2_u4s4 accepts \[0, 15\]"
+    ):
+        kernel.matmul(np.array([[0, 16]]), np.array([[1], [2]]))
+
+
+def test_unknown_method():
+    with pytest.raises(ToolkitError, match="expected one of auto, gather, onehot, lowrank"):
+        ApproxProduct(get_design("trunc2_u4s4"), method="fast")

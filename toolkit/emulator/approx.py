@@ -1,0 +1,185 @@
+"""Approximate products as GEMMs: ``Y = A @ W + sum_k E(A[n,k], W[k,o])``, bit-exact.
+
+``E = table - outer(a_codes, w_codes)`` is the design's error table. Three ways to
+add the error term, all exact:
+
+* ``gather``  the reference: look up every (n, k, o) product. Simple, slow (tests only).
+* ``onehot``  ``sum_v 1[A == v] @ E[v, W]`` over the activation codes whose error row
+  is not all zero (or the same over weight codes, whichever side is shorter). Integer
+  terms, so exact whenever ``K * max|E|`` fits the float's mantissa.
+* ``lowrank`` ``E ~= U S V^T`` of rank r, ``rint(sum_r u_r[A] @ v_r[W])``. Exact by proof:
+  with ``delta`` the largest reconstruction error over the whole table and the
+  standard summation bound ``gamma_n = n u / (1 - n u)``, rounding recovers the
+  integer sum whenever ``K delta + gamma_{K r} K r max|u| max|v| < 1/2``. The smallest
+  rank meeting that for the layer's fan-in is used; a design with none falls back.
+
+``method="auto"`` picks the cheapest exact method per design and fan-in, counted in
+GEMM-equivalents (float64 counts double).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from toolkit.emulator.products import FLOAT32_EXACT, FLOAT64_EXACT, exact_matmul
+from toolkit.errors import ToolkitError
+
+METHODS = ("auto", "gather", "onehot", "lowrank")
+_EPS = np.finfo(np.float64).eps / 2  # unit roundoff
+_GATHER_CHUNK = 1 << 22  # elements per gather block
+
+
+@dataclass
+class ApproxProduct:
+    """A :class:`~toolkit.emulator.products.ProductKernel` for one multiplier design."""
+
+    design: Any
+    method: str = "auto"
+    _svd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _plans: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ToolkitError(
+                f"emulation method {self.method!r} is unknown: expected one of {', '.join(METHODS)}"
+            )
+        self.a_min = int(self.design.a_codes[0])
+        self.w_min = int(self.design.w_codes[0])
+        self.error = self.design.table() - np.outer(self.design.a_codes, self.design.w_codes)
+        self.max_error = int(np.abs(self.error).max(initial=0))
+        self.rows = np.flatnonzero(np.any(self.error != 0, axis=1))  # activation codes with any error
+        self.cols = np.flatnonzero(np.any(self.error != 0, axis=0))  # weight codes with any error
+        self.name = self.design.name
+        self.max_product = int(np.abs(self.design.table()).max(initial=0))
+
+    # ---- ProductKernel --------------------------------------------------------------
+    def matmul(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        self._check_operands(a, w)
+        method, rank = self.plan(a.shape[1])
+        if method == "gather":
+            return self.gather_matmul(a, w)
+        exact = exact_matmul(a, w)
+        if method == "exact":
+            return exact
+        if method == "onehot":
+            return exact + self._onehot(a, w)
+        return exact + self._lowrank(a, w, rank)
+
+    def plan(self, fan_in: int) -> tuple[str, int]:
+        """(method, rank) used for this fan-in: the cheapest exact one, or the forced one."""
+        if fan_in not in self._plans:
+            self._plans[fan_in] = self._choose(fan_in)
+        return self._plans[fan_in]
+
+    # ---- the three methods ----------------------------------------------------------
+    def gather_matmul(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Reference: ``sum_k table[a[n,k], w[k,o]]`` by explicit lookup, in blocks of rows."""
+        table = self.design.table()
+        ai, wi = a - self.a_min, w - self.w_min
+        n, k = a.shape
+        o = w.shape[1]
+        out = np.empty((n, o), dtype=np.int64)
+        step = max(1, _GATHER_CHUNK // max(1, k * o))
+        for start in range(0, n, step):
+            block = table[ai[start : start + step, :, None], wi[None, :, :]]
+            out[start : start + step] = block.sum(axis=1)
+        return out
+
+    def _onehot(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        k = a.shape[1]
+        dtype = np.float32 if k * self.max_error < FLOAT32_EXACT else np.float64
+        ai, wi = a - self.a_min, w - self.w_min
+        acc = np.zeros((a.shape[0], w.shape[1]), dtype=dtype)
+        if len(self.rows) <= len(self.cols):
+            for v in self.rows:
+                left = (ai == v).astype(dtype)
+                acc += left @ self.error[v][wi].astype(dtype)
+        else:
+            for u in self.cols:
+                right = (wi == u).astype(dtype)
+                acc += self.error[:, u][ai].astype(dtype) @ right
+        return acc.astype(np.int64)
+
+    def _lowrank(self, a: np.ndarray, w: np.ndarray, rank: int) -> np.ndarray:
+        us, vt = self._factors(rank)
+        ai, wi = a - self.a_min, w - self.w_min
+        n, k = a.shape
+        left = us[ai].reshape(n, k * rank)  # (n, k, r) -> (n, k*r), k-major
+        right = np.moveaxis(vt[:, wi], 0, 1).reshape(k * rank, -1)  # (r, k, o) -> (k*r, o), same order
+        return np.rint(left @ right).astype(np.int64)
+
+    # ---- choosing -------------------------------------------------------------------
+    def _choose(self, fan_in: int) -> tuple[str, int]:
+        if self.method == "gather":
+            return "gather", 0
+        if self.max_error == 0:
+            return "exact", 0
+        onehot_ok = fan_in * self.max_error < FLOAT64_EXACT
+        onehot_cost = min(len(self.rows), len(self.cols)) * (
+            1 if fan_in * self.max_error < FLOAT32_EXACT else 2
+        )
+        rank = self.exact_rank(fan_in)
+        lowrank_cost = 2 * rank if rank else None
+        if self.method == "onehot":
+            if not onehot_ok:
+                raise ToolkitError(f"{self.name}: one-hot emulation is not exact at fan-in {fan_in}")
+            return "onehot", 0
+        if self.method == "lowrank":
+            if not rank:
+                raise ToolkitError(
+                    f"{self.name}: no low-rank decomposition is provably exact at fan-in {fan_in}"
+                )
+            return "lowrank", rank
+        candidates = []
+        if onehot_ok:
+            candidates.append((onehot_cost, "onehot", 0))
+        if lowrank_cost is not None:
+            candidates.append((lowrank_cost, "lowrank", rank))
+        if not candidates:
+            return "gather", 0
+        _, method, r = min(candidates)
+        return method, r
+
+    def exact_rank(self, fan_in: int) -> int:
+        """Smallest rank whose rounded float64 sum is provably exact at this fan-in (0: none)."""
+        u, s, vt = self._decomposition()
+        limit = min(len(s), 16)
+        for r in range(1, limit + 1):
+            us, v = u[:, :r] * s[:r], vt[:r]
+            recon = us @ v
+            max_u, max_v = float(np.abs(us).max()), float(np.abs(v).max())
+            # recon itself carries rounding error; bound it and add it to the measured residual.
+            delta = float(np.abs(recon - self.error).max()) + _gamma(r) * r * max_u * max_v
+            terms = fan_in * r
+            if fan_in * delta + _gamma(terms) * terms * max_u * max_v < 0.49:
+                return r
+        return 0
+
+    def _decomposition(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._svd is None:
+            self._svd = np.linalg.svd(self.error.astype(np.float64), full_matrices=False)
+        return self._svd
+
+    def _factors(self, rank: int) -> tuple[np.ndarray, np.ndarray]:
+        u, s, vt = self._decomposition()
+        return np.ascontiguousarray(u[:, :rank] * s[:rank]), np.ascontiguousarray(vt[:rank])
+
+    def _check_operands(self, a: np.ndarray, w: np.ndarray) -> None:
+        d = self.design
+        for arr, lo, hi, what in (
+            (a, self.a_min, int(d.a_codes[-1]), "activation"),
+            (w, self.w_min, int(d.w_codes[-1]), "weight"),
+        ):
+            if arr.size and (int(arr.min()) < lo or int(arr.max()) > hi):
+                raise ToolkitError(
+                    f"{what} codes span [{int(arr.min())}, {int(arr.max())}] but multiplier {d.name} accepts "
+                    f"[{lo}, {hi}]"
+                )
+
+
+def _gamma(n: int) -> float:
+    nu = n * _EPS
+    return nu / (1 - nu) if nu < 1 else float("inf")
