@@ -49,9 +49,11 @@ def cli() -> None:
 
 def _register() -> None:
     from toolkit.cli.emulate import emulate
+    from toolkit.cli.multipliers import multipliers
     from toolkit.cli.zoo import zoo
 
     cli.add_command(emulate)
+    cli.add_command(multipliers)
     cli.add_command(zoo)
 
 

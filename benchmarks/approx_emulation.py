@@ -1,0 +1,105 @@
+"""Approximate-layer emulation time / exact-layer time, for a conv-sized layer.
+
+For a (rows x fan_in x outputs) = 4096 x 576 x 64 layer at 2, 4 and 8 bits (unsigned
+activations x signed weights), every catalogue design is run through the fast path
+(``auto``: exact GEMM + one-hot or provably exact low-rank error term) beside the exact
+integer GEMM of the same operands, best of ``--repeats``. The reference table gather is
+timed for one design per family (it is the same for every design of a width).
+Prints a table and writes ``benchmarks/results/approx_emulation.json``.
+
+    python benchmarks/approx_emulation.py [--rows 4096] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.emulator.approx import ApproxProduct
+from toolkit.emulator.products import exact_matmul
+from toolkit.multipliers import list_designs
+
+RESULTS = Path(__file__).parent / "results" / "approx_emulation.json"
+
+
+def best(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=4096)
+    parser.add_argument("--fan-in", type=int, default=576)
+    parser.add_argument("--outputs", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--bits", type=int, nargs="+", default=[2, 4, 8])
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    rows = []
+    for bits in args.bits:
+        designs = list_designs(a_bits=bits, w_bits=bits, a_signed=False, w_signed=True)
+        a = rng.integers(0, 1 << bits, (args.rows, args.fan_in))
+        w = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), (args.fan_in, args.outputs))
+        reference_done: set[str] = set()
+        for design in designs:
+            kernel = ApproxProduct(design)
+            kernel.matmul(a[:8], w)  # build factors once, outside the timing
+            t_exact = best(lambda a=a, w=w: exact_matmul(a, w), args.repeats)
+            t_fast = best(lambda k=kernel, a=a, w=w: k.matmul(a, w), args.repeats)
+            method, rank = kernel.plan(args.fan_in)
+            row = {
+                "bits": bits,
+                "design": design.name,
+                "family": design.family,
+                "method": method,
+                "rank": rank,
+                "exact_ms": 1e3 * t_exact,
+                "fast_ms": 1e3 * t_fast,
+                "fast_over_exact": t_fast / t_exact,
+            }
+            if design.family not in reference_done:
+                reference_done.add(design.family)
+                ref = ApproxProduct(design, method="gather")
+                t_ref = best(lambda r=ref, a=a, w=w: r.matmul(a, w), 1)
+                row.update(reference_ms=1e3 * t_ref, reference_over_exact=t_ref / t_exact)
+            rows.append(row)
+            ref_txt = f"{row['reference_over_exact']:>8.1f}x" if "reference_ms" in row else f"{'':>9}"
+            print(
+                f"{bits:>2}b {design.name:<16} {method:<8} r={rank:<2} exact {row['exact_ms']:7.1f} ms  "
+                f"fast {row['fast_ms']:8.1f} ms  {row['fast_over_exact']:6.2f}x   gather {ref_txt}",
+                flush=True,
+            )
+    print()
+    for bits in args.bits:
+        ratios = np.array(
+            [r["fast_over_exact"] for r in rows if r["bits"] == bits and r["method"] != "exact"]
+        )
+        print(
+            f"{bits}-bit: fast/exact median {np.median(ratios):.2f}x, max {ratios.max():.2f}x, "
+            f"{np.mean(ratios < 2):.0%} of designs under 2x"
+        )
+    meta = {
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "numpy": np.__version__,
+        "shape": [args.rows, args.fan_in, args.outputs],
+        "repeats": args.repeats,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

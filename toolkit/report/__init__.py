@@ -1,0 +1,1 @@
+"""Tables and plots that show a person what a stage found."""
