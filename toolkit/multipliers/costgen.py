@@ -48,7 +48,9 @@ DEFAULT_VECTORS = 4096
 def batch_top(designs: list[Design]) -> str:
     """Structural top: shared operands a, w (8 bits) and one instance/output per design."""
     lines = ["module batch_top (input wire [7:0] a, input wire [7:0] w,"]
-    lines.append(",\n".join(f"    output wire [{d.result_bits - 1}:0] p{i}" for i, d in enumerate(designs)) + ");")
+    lines.append(
+        ",\n".join(f"    output wire [{d.result_bits - 1}:0] p{i}" for i, d in enumerate(designs)) + ");"
+    )
     for i, d in enumerate(designs):
         params = ", ".join(f".{k}({v})" for k, v in d.verilog_params.items())
         lines.append(
@@ -63,12 +65,13 @@ def run_yosys(designs: list[Design], workdir: Path) -> tuple[dict[str, Any], dic
     (workdir / "top.v").write_text(batch_top(designs))
     sources = sorted({str(d.verilog_file) for d in designs})
     script = (
-        f"read_verilog {' '.join(sources)} top.v; {FLOW}; "
-        "tee -q -o stat.json stat -json; write_json net.json"
+        f"read_verilog {' '.join(sources)} top.v; {FLOW}; tee -q -o stat.json stat -json; write_json net.json"
     )
     proc = subprocess.run(["yosys", "-q", "-p", script], cwd=workdir, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise MultiplierError(f"yosys failed on {designs[0].name}..: {proc.stderr[-2000:] or proc.stdout[-2000:]}")
+        raise MultiplierError(
+            f"yosys failed on {designs[0].name}..: {proc.stderr[-2000:] or proc.stdout[-2000:]}"
+        )
     return json.loads((workdir / "stat.json").read_text()), json.loads((workdir / "net.json").read_text())
 
 
@@ -107,7 +110,11 @@ def measure_batch(designs: list[Design], vectors: int) -> dict[str, dict[str, An
 
 def normalise(raw: dict[str, dict[str, Any]], designs: list[Design]) -> dict[str, dict[str, Any]]:
     """Add energy_proxy = toggles / toggles(exact of the same operand configuration)."""
-    exact = {(d.a_bits, d.w_bits, d.a_signed, d.w_signed): raw[d.name]["toggles"] for d in designs if d.family == "exact"}
+    exact = {
+        (d.a_bits, d.w_bits, d.a_signed, d.w_signed): raw[d.name]["toggles"]
+        for d in designs
+        if d.family == "exact"
+    }
     for d in designs:
         ref = exact[(d.a_bits, d.w_bits, d.a_signed, d.w_signed)]
         raw[d.name]["energy_proxy"] = round(raw[d.name]["toggles"] / ref, 4)
@@ -133,7 +140,9 @@ def write_table(rows: dict[str, dict[str, Any]], vectors: int, path: Path) -> No
 
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point."""
-    ap = argparse.ArgumentParser(prog="python -m toolkit.multipliers.costgen", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="python -m toolkit.multipliers.costgen", description=__doc__.split("\n")[0]
+    )
     ap.add_argument("--jobs", "-j", type=int, default=2, help="parallel yosys runs (default 2)")
     ap.add_argument("--vectors", type=int, default=DEFAULT_VECTORS, help="random operand pairs for toggles")
     ap.add_argument("--out", type=Path, default=TABLE, help=f"output JSON (default {TABLE})")
@@ -154,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with (
-        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as bar,
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as bar,
         ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
     ):
         task = bar.add_task(f"synthesizing {len(designs)} designs", total=len(designs))
@@ -162,6 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         for fut in as_completed(futures):
             raw.update(fut.result())
             bar.advance(task, len(batches[futures[fut]]))
+            if not bar.console.is_terminal:  # keep a readable log when redirected
+                a_bits, w_bits = futures[fut]
+                print(
+                    f"{len(raw)}/{len(designs)} designs ({a_bits}x{w_bits} done, {time.time() - t0:.0f} s)",
+                    flush=True,
+                )
     write_table(normalise(raw, designs), args.vectors, args.out)
     print(f"wrote {len(raw)} designs to {args.out} in {time.time() - t0:.0f} s")
     return 0

@@ -56,7 +56,8 @@ class Family(ABC):
         """The canonical parameter text of a name, inverse of :meth:`parse`."""
 
     def check(self, params: Params, a_bits: int, w_bits: int) -> None:
-        """Raise MultiplierError if ``params`` are not meaningful at these widths."""
+        """Raise MultiplierError if ``params`` are not meaningful at these widths (default: any)."""
+        return None
 
     @abstractmethod
     def core(self, ma: np.ndarray, mw: np.ndarray, a_bits: int, w_bits: int, params: Params) -> np.ndarray:

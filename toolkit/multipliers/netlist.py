@@ -27,7 +27,9 @@ class Netlist:
         for c in self.cells:
             t = c["type"]
             if not (t.startswith("LUT") or t in ("MUXF7", "MUXF8", "CARRY4", "INV")):
-                raise MultiplierError(f"netlist cell type {t!r} is not simulated: expected LUTn/MUXF7/MUXF8/CARRY4/INV")
+                raise MultiplierError(
+                    f"netlist cell type {t!r} is not simulated: expected LUTn/MUXF7/MUXF8/CARRY4/INV"
+                )
         used: set[Bit] = set(self.ports.get("p", []))
         for c in self.cells:
             for port, bits in c["connections"].items():
@@ -57,7 +59,12 @@ class Netlist:
         while pending:
             waiting = []
             for c in pending:
-                ins = [b for p, bits in c["connections"].items() if c["port_directions"][p] == "input" for b in bits]
+                ins = [
+                    b
+                    for p, bits in c["connections"].items()
+                    if c["port_directions"][p] == "input"
+                    for b in bits
+                ]
                 if all(b in val for b in ins):
                     self._eval(c, val)
                 else:

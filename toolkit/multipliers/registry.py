@@ -67,14 +67,18 @@ def _split_family(head: str) -> tuple[Family, str]:
     )
 
 
-def make_design(family: str, a_bits: int, w_bits: int, a_signed: bool, w_signed: bool, **params: int) -> Design:
+def make_design(
+    family: str, a_bits: int, w_bits: int, a_signed: bool, w_signed: bool, **params: int
+) -> Design:
     """Build (and validate) a design from parts; the inverse of parsing its name."""
     if family not in FAMILIES:
         raise MultiplierError(f"unknown multiplier family {family!r}: expected one of {', '.join(FAMILIES)}")
     fam = FAMILIES[family]
     for what, bits in (("activation", a_bits), ("weight", w_bits)):
         if not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
-            raise MultiplierError(f"{what} width {bits!r} is unsupported: expected {MIN_BITS}..{MAX_BITS} bits")
+            raise MultiplierError(
+                f"{what} width {bits!r} is unsupported: expected {MIN_BITS}..{MAX_BITS} bits"
+            )
     fam.check(params, a_bits, w_bits)
     name = f"{fam.name}{fam.format(params)}_{operand_tag(a_bits, w_bits, a_signed, w_signed)}"
     return Design(name, fam.name, a_bits, w_bits, a_signed, w_signed, tuple(sorted(params.items())), fam)

@@ -39,7 +39,7 @@ class BlockedStatic(Family):
     header = "approx_bxp.h"
     verilog_file = "approx_bxp.v"
     verilog_module = "approx_bxp"
-    catalogue = ({"k": 2, "l": 2}, {"k": 2, "l": 3}, {"k": 4, "l": 1})
+    catalogue = ({"k": 2, "l": 2}, {"k": 4, "l": 1})
     dynamic = False
 
     def format(self, params: Params) -> str:
@@ -67,5 +67,5 @@ class BlockedDynamic(BlockedStatic):
 
     name = "bxpd"
     grammar = "'bxpd<K>l<L>' (dynamic) with 1 <= K <= 8 block bits and 1 <= L <= 8 kept blocks, e.g. bxpd2l2"
-    catalogue = ({"k": 2, "l": 2}, {"k": 2, "l": 3}, {"k": 4, "l": 1})
+    catalogue = ({"k": 2, "l": 2}, {"k": 4, "l": 1})
     dynamic = True

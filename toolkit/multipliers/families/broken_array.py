@@ -23,7 +23,7 @@ class BrokenArray(Family):
     header = "approx_bam.h"
     verilog_file = "approx_bam.v"
     verilog_module = "approx_bam"
-    catalogue = ({"h": 1, "v": 3}, {"h": 2, "v": 5})
+    catalogue = ({"h": 1, "v": 3},)
 
     def format(self, params: Params) -> str:
         return f"h{params['h']}v{params['v']}"

@@ -30,7 +30,7 @@ class Drum(Family):
     header = "approx_drum.h"
     verilog_file = "approx_drum.v"
     verilog_module = "approx_drum"
-    catalogue = ({"k": 2}, {"k": 3}, {"k": 4})
+    catalogue = ({"k": 3},)
 
     def format(self, params: Params) -> str:
         return str(params["k"])

@@ -33,7 +33,7 @@ class Mitchell(Family):
     header = "approx_mitchell.h"
     verilog_file = "approx_mitchell.v"
     verilog_module = "approx_mitchell"
-    catalogue = ({}, {"t": 2})
+    catalogue = ({},)
 
     def format(self, params: Params) -> str:
         return str(params["t"]) if "t" in params else ""

@@ -29,7 +29,7 @@ class Truncated(Family):
     header = "approx_trunc.h"
     verilog_file = "approx_trunc.v"
     verilog_module = "approx_trunc"
-    catalogue = ({"k": 1}, {"k": 2}, {"k": 4}, {"k": 6})
+    catalogue = ({"k": 2}, {"k": 4})
     compensated = False
 
     def format(self, params: Params) -> str:
@@ -59,5 +59,5 @@ class CompensatedTruncated(Truncated):
 
     name = "ctrunc"
     grammar = "'ctrunc<k>' with k >= 1 dropped columns, e.g. ctrunc3"
-    catalogue = ({"k": 2}, {"k": 4}, {"k": 6})
+    catalogue = ({"k": 2}, {"k": 4})
     compensated = True
