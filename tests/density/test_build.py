@@ -105,8 +105,10 @@ def test_float_keras_model_is_converted(small_digits):
     assert agree > 0.8
 
 
-def test_qkeras_model_keeps_weights_and_integer_bits(zoo_models):
-    model = zoo_models["digits-cnn"]["model"]
+def test_qkeras_model_keeps_weights_and_integer_bits():
+    from toolkit.models.zoo import ZOO
+
+    model = ZOO["digits-cnn"].build()  # a QKeras model; its weights and quantizer ranges carry over
     spec = spec_from_keras(model, None)
     assert [(n.role, n.integer) for n in spec.nodes if n.role in ("input", "act", "mac")] == [
         ("input", 0),

@@ -150,7 +150,13 @@ def _print_table(doc: dict, out_dir: str) -> None:
     summary.add_row("vs uniform 16-bit", f"{cost['reduction_vs_uniform16']:.2f}x fewer")
     summary.add_row("vs uniform 8-bit", f"{cost['reduction_vs_uniform8']:.2f}x fewer")
     summary.add_row("test accuracy (emulator)", f"{100 * acc['test_emulator']:.2f} %  (n={acc['n_test']})")
-    summary.add_row("emulator bit-exact", "yes" if acc["emulator_bit_exact"] else "NO")
+    if acc["emulator_bit_exact"]:
+        exact = "yes (emulator == QKeras predict)"
+    elif not acc["float32_exact_accumulators"]:
+        exact = "no: QKeras sums in float32, inexact past 24-bit accumulators; the emulator is exact"
+    else:
+        exact = "NO (emulator and QKeras predict differ)"
+    summary.add_row("emulator bit-exact", exact)
     summary.add_row("epochs", f"{doc['epochs_run']} ({doc['stop_reason']}, {len(doc['updates'])} updates)")
     summary.add_row("training time", f"{doc['train_seconds']:.1f} s")
     summary.add_row("outputs", f"{out_dir}/model.h5, precision.json, precision.png")

@@ -94,8 +94,17 @@ def plot_trajectories(result: DensityResult, path: Path) -> None:
 
     epochs = [r.epoch for r in result.records]
     fig, (ax_bits, ax_ad) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    for unit in result.spec.units():
-        ax_bits.step(epochs, [r.bits[unit.name] for r in result.records], where="post", label=unit.name)
+    styles = ["-", "--", ":", "-."]
+    for i, unit in enumerate(result.spec.units()):
+        width = 2.5 - 0.4 * (i % 4)  # equal widths overlap: later layers drawn thinner, dashed
+        ax_bits.step(
+            epochs,
+            [r.bits[unit.name] for r in result.records],
+            where="post",
+            label=unit.name,
+            ls=styles[i % 4],
+            lw=width,
+        )
         ad = [r.ad.get(unit.name) for r in result.records]
         if any(v is not None for v in ad):
             ax_ad.plot(epochs, ad, marker=".", label=unit.name)

@@ -64,6 +64,8 @@ def evaluate(result: DensityResult, data: Dataset) -> dict:
             "test_emulator": float(np.mean(emulated.argmax(1) == data.y_test)),
             "train_last_epoch": result.records[-1].accuracy if result.records else None,
             "emulator_bit_exact": bool(np.array_equal(emulated, qkeras_out)),
+            # QKeras sums in float32: exact only while every accumulator fits 24 bits
+            "float32_exact_accumulators": all(m.out_precision.width <= 24 for m in model_ir.mac_layers()),
             "n_test": int(len(data.y_test)),
         },
         "cost": cost_summary(model_ir, result.start_macs),
