@@ -25,6 +25,7 @@ plan lists every field explicitly, so every backend reads the same integers.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,7 @@ class Plan:
         """Product kernels per layer for the emulator (``method`` picks the emulation path)."""
         out: dict[str, ProductKernel] = {}
         for name, lp in self.layers.items():
-            kernel: ProductKernel = ApproxProduct(lp.design, method=method)
+            kernel: ProductKernel = approx_kernel(lp.design.name, method)
             out[name] = CorrectedProduct(kernel, lp.correction) if lp.correction else kernel
         return out
 
@@ -87,6 +88,14 @@ class Plan:
 
     def save(self, path: Path, model_ir: ir.ModelIR) -> None:
         write_atomic_json(Path(path), self.to_json(model_ir))
+
+
+@functools.lru_cache(maxsize=1024)
+def approx_kernel(design_name: str, method: str = "auto") -> ApproxProduct:
+    """One shared kernel per design (its decomposition is computed once per process)."""
+    from toolkit.multipliers import get_design
+
+    return ApproxProduct(get_design(design_name), method=method)
 
 
 def operand_tag(layer: ir.MacLayer) -> str:

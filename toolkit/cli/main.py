@@ -48,11 +48,13 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from toolkit.cli.approx import approx
     from toolkit.cli.emulate import emulate
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
     from toolkit.cli.zoo import zoo
 
+    cli.add_command(approx)
     cli.add_command(emulate)
     cli.add_command(multipliers)
     cli.add_command(quantize)

@@ -21,6 +21,9 @@ from toolkit.models.datasets import load_dataset
 W4 = "quantized_bits(4,0,alpha=1)"
 B8 = "quantized_bits(8,3,alpha=1)"
 A4 = "quantized_relu(4,2)"
+# Zoo models train on the fit part of Dataset.validation_split(VALIDATION_FRACTION); the rest
+# stays held out for selection budgets (toolkit approx) and never touches training.
+VALIDATION_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class ZooEntry:
 
     def recipe_hash(self) -> str:
         model = self.build()
+        split = f"fit-split-{VALIDATION_FRACTION}"
         return content_hash(
-            model.to_json(), self.dataset, self.epochs, self.batch_size, self.learning_rate, self.seed
+            model.to_json(), self.dataset, self.epochs, self.batch_size, self.learning_rate, self.seed, split
         )
 
 
@@ -159,7 +163,7 @@ def train_zoo_model(
             )
         entry = dataclasses.replace(entry, epochs=epochs)
     path = path or cached_path(name)
-    data = load_dataset(entry.dataset)
+    data, _ = load_dataset(entry.dataset).validation_split(VALIDATION_FRACTION)
     tf.keras.utils.set_random_seed(entry.seed)
     tf.config.experimental.enable_op_determinism()
     model = entry.build()

@@ -1,0 +1,98 @@
+"""``toolkit approx`` end to end: the plan it writes reproduces what selection.json reports."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli.main import cli
+from toolkit.errors import ToolkitError
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def selection(tmp_path_factory, zoo_models):
+    out = tmp_path_factory.mktemp("approx")
+    result = CliRunner().invoke(
+        cli, ["approx", "--model", "zoo:digits-mlp", "--budget", "1.0", "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.stdout)
+
+
+def test_budget_is_met_on_validation(selection):
+    out, summary = selection
+    full = json.loads((out / "selection.json").read_text())
+    assert summary["validation"]["plan"] >= summary["validation"]["exact"] - 0.01 - 1e-12
+    assert 0 <= summary["energy"]["reduction"] < 1
+    steps = [s for s in full["bisection"] if "accuracy" in s]
+    assert steps and all(
+        s["meets_budget"] == (s["accuracy"] >= summary["validation"]["exact"] - 0.01 - 1e-12) for s in steps
+    )
+    for name in ("plan.json", "selection.json", "sensitivity.png", "chosen.png", "pareto.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def test_plan_emulates_to_the_reported_test_accuracy(selection):
+    out, summary = selection
+    result = CliRunner().invoke(
+        cli, ["emulate", "--model", "zoo:digits-mlp", "--plan", str(out / "plan.json"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] == summary["test"]["plan"]
+
+
+def test_infeasible_budget_names_the_best_reachable(tmp_path, zoo_models):
+    from toolkit.select.run import approx_model
+
+    with pytest.raises(
+        ToolkitError, match=r"no plan meets an accuracy loss of -50 points: .* best plan tried reaches"
+    ):
+        approx_model("zoo:digits-mlp", None, tmp_path, budget=-50.0, families=["trunc"], verbose=False)
+
+
+def test_wide_layers_stay_exact_and_are_reported(tmp_path):
+    import tensorflow as tf
+    from qkeras import QActivation, QDense
+
+    from toolkit.models.datasets import load_dataset
+    from toolkit.select.run import approx_model
+
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.Input((8, 8, 1)),
+            QActivation("quantized_relu(4,0)", name="in_q"),
+            tf.keras.layers.Flatten(),
+            QDense(
+                16,
+                kernel_quantizer="quantized_bits(10,0,alpha=1)",
+                bias_quantizer="quantized_bits(12,4,alpha=1)",
+                name="wide",
+            ),
+            QActivation("quantized_relu(4,2)", name="act"),
+            QDense(
+                10,
+                kernel_quantizer="quantized_bits(4,0,alpha=1)",
+                bias_quantizer="quantized_bits(8,3,alpha=1)",
+                name="out",
+            ),
+        ]
+    )
+    data = load_dataset("digits")
+    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(data.x_train, data.y_train, epochs=3, verbose=0)
+    path = tmp_path / "wide.h5"
+    model.save(path)
+    summary = approx_model(
+        str(path), "digits", tmp_path / "sel", budget=2.0, families=["trunc", "perfw"], verbose=False
+    )
+    assert summary["layers"]["wide"] == "exact (wide)"
+    assert "wider than 8 bits" in summary["scores"]["wide"]["note"]
+    plan = json.loads((tmp_path / "sel" / "plan.json").read_text())
+    assert [layer["name"] for layer in plan["layers"]] == ["out"]
+    assert np.isfinite(summary["energy"]["reduction"])

@@ -1,0 +1,125 @@
+"""``toolkit approx``: choose an approximate multiplier per layer (FAMES), checked in the emulator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command()
+@click.option(
+    "--model",
+    "model_spec",
+    default="zoo:digits-cnn",
+    show_default=True,
+    help="zoo:NAME or a QKeras model file.",
+)
+@click.option(
+    "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's dataset]"
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
+@click.option(
+    "--budget",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Allowed accuracy loss in percentage points vs the exact model (validation split).",
+)
+@click.option(
+    "--families",
+    default=None,
+    help="Comma-separated multiplier families to consider (e.g. trunc,perfw,drum); default all.",
+)
+@click.option("--no-cv", is_flag=True, help="Do not offer the control-variate correction as a candidate.")
+@click.option(
+    "--fold-mean", is_flag=True, help="Fold each design's mean error into the bias (bias-only correction)."
+)
+@click.option(
+    "--method",
+    "selector",
+    type=click.Choice(["ilp", "ga"]),
+    default="ilp",
+    show_default=True,
+    help="ilp: FAMES integer program + bisection; ga: NSGA-II baseline.",
+)
+@click.option(
+    "--trace",
+    "trace_method",
+    type=click.Choice(["hutchinson", "fisher"]),
+    default="hutchinson",
+    show_default=True,
+    help="Hessian trace estimator for the second-order score.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def approx(
+    model_spec: str,
+    data_spec: str | None,
+    out_dir: str,
+    budget: float,
+    families: str | None,
+    no_cv: bool,
+    fold_mean: bool,
+    selector: str,
+    trace_method: str,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Pick one approximate multiplier per MAC layer under an accuracy budget.
+
+    Scores every (layer, design) pair by a Taylor expansion of the loss (gradients and
+    Hessian trace of the layer output, error moments under the layer's real operand
+    histograms), solves the minimum-energy integer program under a score budget, and
+    bisects that budget with emulated validation accuracy so the result meets the
+    user's budget. Writes plan.json, selection.json and plots into --out.
+
+    \b
+    Examples:
+      toolkit approx --out build/approx
+      toolkit approx --model zoo:mnist1d-cnn --budget 0.5 --families trunc,perfw,drum --out sel/
+      toolkit approx --method ga --out sel-ga/
+      toolkit emulate --model zoo:digits-cnn --plan build/approx/plan.json
+    """
+    from toolkit.select.run import approx_model
+
+    fams = [f.strip() for f in families.split(",")] if families else None
+    summary = approx_model(
+        model_spec,
+        data_spec,
+        Path(out_dir),
+        budget=budget,
+        families=fams,
+        use_cv=not no_cv,
+        fold_mean=fold_mean,
+        selector=selector,
+        trace_method=trace_method,
+        seed=seed,
+        verbose=not as_json,
+    )
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "bisection", "ga")}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"approx {summary['model']} (budget {budget:g} points, {selector})")
+    for col in ("layer", "chosen", "fan-in", "MACs"):
+        table.add_column(col)
+    for name, label in summary["layers"].items():
+        s = summary["scores"][name]
+        table.add_row(
+            name, label + (f"  ({s['note']})" if s["note"] else ""), str(s["fan_in"]), f"{s['macs']:,}"
+        )
+    Console().print(table)
+    v, t, e = summary["validation"], summary["test"], summary["energy"]
+    click.echo(
+        f"validation accuracy {100 * v['exact']:.2f}% -> {100 * v['plan']:.2f}%   "
+        f"test {100 * t['exact']:.2f}% -> {100 * t['plan']:.2f}%"
+    )
+    click.echo(
+        f"multiplier energy (modelled) -{100 * e['reduction']:.1f}%   "
+        f"{summary['evaluations']} emulated evaluations, {summary['seconds']['total']:.1f} s"
+    )
+    click.echo(f"wrote {out_dir}/plan.json, selection.json, sensitivity.png, chosen.png, pareto.png")

@@ -1,0 +1,61 @@
+"""Per-layer operand statistics on a calibration set: what the multipliers will actually see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.emulator.engine import Emulator
+from toolkit.models import ir
+
+MAX_CANDIDATE_BITS = 8  # the multiplier library covers 2..8-bit operands
+
+
+@dataclass(frozen=True, eq=False)
+class LayerProfile:
+    """Operand histograms (probabilities over every code of the layer's precisions) and sizes."""
+
+    name: str
+    a_codes: np.ndarray
+    p_a: np.ndarray
+    w_codes: np.ndarray
+    p_w: np.ndarray
+    fan_in: int
+    n_out: int
+    macs: int
+    outputs_per_sample: int
+    product_scale: float
+    approximable: bool
+
+    @property
+    def reason(self) -> str:
+        return "" if self.approximable else f"operands wider than {MAX_CANDIDATE_BITS} bits: kept exact"
+
+
+def profile_model(model_ir: ir.ModelIR, x_calibration: np.ndarray) -> dict[str, LayerProfile]:
+    """Histograms of every MAC layer's activation and weight codes on ``x_calibration``."""
+    emulator = Emulator(model_ir)
+    codes = emulator.quantize_input(x_calibration)
+    out: dict[str, LayerProfile] = {}
+    for layer in model_ir.mac_layers():
+        rows = emulator.mac_operands(codes, layer.name)
+        a_prec, w_prec = layer.in_precision, layer.weight_precision
+        a_codes, w_codes = a_prec.codes, w_prec.codes
+        p_a = np.bincount(rows.ravel() - a_codes[0], minlength=len(a_codes)) / rows.size
+        w = layer.weight_matrix()
+        p_w = np.bincount(w.ravel() - w_codes[0], minlength=len(w_codes)) / w.size
+        out[layer.name] = LayerProfile(
+            name=layer.name,
+            a_codes=a_codes,
+            p_a=p_a,
+            w_codes=w_codes,
+            p_w=p_w,
+            fan_in=layer.fan_in,
+            n_out=layer.n_out,
+            macs=layer.macs,
+            outputs_per_sample=int(np.prod(layer.out_shape)),
+            product_scale=layer.product_precision.scale,
+            approximable=max(a_prec.width, w_prec.width) <= MAX_CANDIDATE_BITS,
+        )
+    return out

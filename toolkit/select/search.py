@@ -1,0 +1,143 @@
+"""From scores to a plan that meets the accuracy budget: ILP + bisection on the score budget.
+
+The ILP's constraint is on the *predicted* perturbation Omega; the user's budget is on
+*measured* accuracy. Bisection (geometric, on the Omega budget) runs one emulated
+validation evaluation per step and keeps the lowest-energy plan whose measured loss
+stays within the user's budget.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from toolkit.emulator.control_variate import fit_correction
+from toolkit.emulator.engine import Emulator
+from toolkit.errors import ToolkitError
+from toolkit.models import ir
+from toolkit.plan import LayerPlan, Plan
+from toolkit.select import ilp
+from toolkit.select.candidates import Candidate
+from toolkit.select.profile import LayerProfile
+
+
+@dataclass
+class Problem:
+    """Everything a search evaluates against: candidates, their energy and score, validation data."""
+
+    model_ir: ir.ModelIR
+    profiles: dict[str, LayerProfile]
+    candidates: list[list[Candidate]]
+    energy: list[np.ndarray]
+    omega: list[np.ndarray]
+    x_val: np.ndarray
+    y_val: np.ndarray
+    model_label: str = ""
+    evaluations: int = 0
+    _codes: np.ndarray | None = field(default=None, repr=False)
+    _cache: dict[tuple[int, ...], float] = field(default_factory=dict, repr=False)
+
+    def plan(self, choice: list[int]) -> Plan:
+        """The plan of a choice; corrections fitted with the calibration histograms."""
+        layers = {}
+        for options, index in zip(self.candidates, choice, strict=True):
+            cand = options[index]
+            if cand.design is None:
+                continue
+            layer = self.model_ir.layer(cand.layer)
+            correction = None
+            if cand.correction != "none":
+                correction = fit_correction(
+                    cand.design, layer.weight_matrix(), cand.correction, self.profiles[cand.layer].p_a
+                )
+            layers[cand.layer] = LayerPlan(cand.layer, cand.design, correction)
+        return Plan(self.model_ir.model_hash(), layers, self.model_label)
+
+    def accuracy(self, choice: list[int]) -> float:
+        """Emulated validation accuracy of a choice (memoized)."""
+        key = tuple(choice)
+        if key not in self._cache:
+            if self._codes is None:
+                self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
+            emulator = Emulator(self.model_ir, self.plan(choice).kernels())
+            predicted = emulator.predict_codes(self._codes).argmax(axis=-1)
+            self._cache[key] = float(np.mean(predicted == self.y_val))
+            self.evaluations += 1
+        return self._cache[key]
+
+    def total_energy(self, choice: list[int]) -> float:
+        return float(sum(e[i] for e, i in zip(self.energy, choice, strict=True)))
+
+    def exact_choice(self) -> list[int]:
+        return [next(i for i, c in enumerate(options) if c.is_exact) for options in self.candidates]
+
+
+@dataclass
+class SearchResult:
+    choice: list[int]
+    accuracy: float
+    energy: float
+    baseline_accuracy: float
+    baseline_energy: float
+    steps: list[dict[str, Any]]
+    seconds: float
+
+
+def bisect(problem: Problem, loss_budget_pp: float, steps: int = 14, progress: Any = None) -> SearchResult:
+    """Lowest-energy ILP plan whose validation accuracy loss is at most ``loss_budget_pp`` points."""
+    start = time.perf_counter()
+    exact = problem.exact_choice()
+    base_acc, base_energy = problem.accuracy(exact), problem.total_energy(exact)
+    target = base_acc - loss_budget_pp / 100.0 - 1e-12
+    trail: list[dict[str, Any]] = []
+    feasible: list[tuple[float, list[int], float]] = []
+
+    def trial(budget: float) -> bool:
+        choice = ilp.solve(problem.energy, problem.omega, budget)
+        if choice is None:
+            trail.append({"omega_budget": budget, "feasible_ilp": False})
+            return False
+        acc = problem.accuracy(choice)
+        ok = acc >= target
+        energy = problem.total_energy(choice)
+        trail.append(
+            {
+                "omega_budget": budget,
+                "energy": energy,
+                "accuracy": acc,
+                "meets_budget": ok,
+                "choice": [problem.candidates[i][c].label for i, c in enumerate(choice)],
+            }
+        )
+        if ok:
+            feasible.append((energy, choice, acc))
+        if progress is not None:
+            progress()
+        return ok
+
+    if base_acc >= target:
+        feasible.append((base_energy, exact, base_acc))
+    positive = np.concatenate([o[o > 0] for o in problem.omega])
+    hi = float(np.sum([o.max() for o in problem.omega])) * 1.0001 + 1e-30
+    if positive.size and not trial(hi):
+        lo = float(positive.min()) * 0.5
+        if trial(lo):
+            for _ in range(max(0, steps - 2)):
+                mid = float(np.sqrt(lo * hi))
+                if trial(mid):
+                    lo = mid
+                else:
+                    hi = mid
+    if not feasible:
+        best = max((t["accuracy"] for t in trail if "accuracy" in t), default=base_acc)
+        best = max(best, base_acc)
+        raise ToolkitError(
+            f"no plan meets an accuracy loss of {loss_budget_pp:g} points: the exact model reaches "
+            f"{100 * base_acc:.2f}% on the validation split and the best plan tried reaches {100 * best:.2f}%; "
+            f"allow a loss of at least {100 * (base_acc - best):.2f} points"
+        )
+    energy, choice, acc = min(feasible, key=lambda t: t[0])
+    return SearchResult(choice, acc, energy, base_acc, base_energy, trail, time.perf_counter() - start)
