@@ -58,8 +58,9 @@ def multipliers(
     table = Table(
         title=f"approximate multipliers {a_bits}x{w_bits} ({'s' if signed_activations else 'u'} x s)"
     )
-    for col in ("design", "bias", "std", "MAE", "WCE", "MRE %", "P(err)", "LUTs", "CARRY4", "energy"):
-        table.add_column(col, justify="left" if col == "design" else "right")
+    table.add_column("design", no_wrap=True)
+    for col in ("bias", "std", "MAE", "WCE", "MRE %", "P(err)", "LUTs", "CARRY4", "energy"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(
             r["design"],
@@ -73,4 +74,6 @@ def multipliers(
             f"{r['carry4']:.0f}",
             f"{r['energy_proxy']:.3f}",
         )
-    Console().print(table)
+    console = Console()
+    console.width = max(console.width, 112)
+    console.print(table)

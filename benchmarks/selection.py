@@ -1,0 +1,163 @@
+"""FAMES selection on the zoo models at their activation-density mixed precision.
+
+For each model (trained by ``toolkit quantize`` with its defaults, cached under
+``$TOOLKIT_CACHE/bench-ad``), at a 1-point accuracy budget on the validation split:
+
+* multiplier energy reduction vs the exact mixed-precision model (modelled), with the
+  candidate set plain / +control variate / +Ax-BxP / +both, and test accuracy;
+* ILP (score + bisection) wall time vs the GA's time to reach equal or better energy
+  within the same accuracy budget (same candidates, same emulator);
+* Spearman rank correlation between the score Omega and the measured validation
+  accuracy drop of every single-layer substitution.
+
+Prints tables and writes ``benchmarks/results/selection.json``.
+
+    python benchmarks/selection.py [--models digits-mlp digits-cnn mnist1d-cnn] [--uniform4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
+
+from toolkit.cache import cache_dir  # noqa: E402
+from toolkit.models.datasets import load_dataset  # noqa: E402
+from toolkit.models.loading import load_model  # noqa: E402
+from toolkit.models.reader import read_model  # noqa: E402
+from toolkit.models.zoo import ZOO  # noqa: E402
+from toolkit.multipliers import FAMILIES  # noqa: E402
+from toolkit.select.ga import run_ga  # noqa: E402
+from toolkit.select.run import build_problem  # noqa: E402
+from toolkit.select.search import bisect  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results" / "selection.json"
+AXBXP = {"bxps", "bxpd"}
+BUDGET = 1.0
+
+
+def ad_model(name: str) -> str:
+    """Path of the AD mixed-precision version of a zoo model (trained once, cached)."""
+    from toolkit.density.run import quantize
+
+    out = cache_dir("bench-ad", name)
+    if not (out / "model.h5").exists():
+        quantize(f"zoo:{name}", None, out, verbose=False)
+    return str(out / "model.h5")
+
+
+def single_layer_correlation(problem) -> float:
+    """Spearman rho between Omega and the measured accuracy drop of one-layer substitutions."""
+    exact = problem.exact_choice()
+    base = problem.accuracy(exact)
+    omegas, drops = [], []
+    for layer, options in enumerate(problem.candidates):
+        for index, cand in enumerate(options):
+            if cand.is_exact:
+                continue
+            choice = list(exact)
+            choice[layer] = index
+            omegas.append(problem.omega[layer][index])
+            drops.append(base - problem.accuracy(choice))
+    return float(spearmanr(omegas, drops).statistic) if len(omegas) > 2 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(ZOO))
+    parser.add_argument(
+        "--uniform4", action="store_true", help="use the 4-bit zoo models instead of AD models"
+    )
+    parser.add_argument("--ga-generations", type=int, default=40)
+    args = parser.parse_args()
+    rows = []
+    for name in args.models:
+        spec = f"zoo:{name}" if args.uniform4 else ad_model(name)
+        data = load_dataset(ZOO[name].dataset)
+        model_ir, deploy = read_model(load_model(spec, verbose=False))
+        precisions = {
+            layer.name: f"{layer.in_precision.width}x{layer.weight_precision.width}"
+            for layer in model_ir.mac_layers()
+        }
+        row: dict = {"model": name, "precision": "uniform-4" if args.uniform4 else "AD", "layers": precisions}
+        plain = [f for f in FAMILIES if f not in AXBXP]
+        configs = {
+            "plain": (plain, False),
+            "+cv": (plain, True),
+            "+axbxp": (None, False),
+            "+cv+axbxp": (None, True),
+        }
+        problem = None
+        for label, (families, cv) in configs.items():
+            start = time.perf_counter()
+            problem, _ = build_problem(
+                model_ir, deploy, data, families, ("none",) + (("cv",) if cv else ()), model_label=name
+            )
+            result = bisect(problem, BUDGET)
+            seconds = time.perf_counter() - start
+            plan = problem.plan(result.choice)
+            from toolkit.emulator.engine import Emulator
+
+            emu = Emulator(model_ir, plan.kernels())
+            test_acc = float(np.mean(emu.classify(data.x_test) == data.y_test))
+            base_test = float(np.mean(Emulator(model_ir).classify(data.x_test) == data.y_test))
+            row[label] = {
+                "energy_reduction": 1 - result.energy / result.baseline_energy,
+                "val_exact": result.baseline_accuracy,
+                "val_plan": result.accuracy,
+                "test_exact": base_test,
+                "test_plan": test_acc,
+                "ilp_seconds": seconds,
+                "choice": [problem.candidates[i][c].label for i, c in enumerate(result.choice)],
+            }
+            print(
+                f"{name:<12} {label:<10} energy -{100 * row[label]['energy_reduction']:5.1f}%  "
+                f"val {100 * result.baseline_accuracy:.2f}->{100 * result.accuracy:.2f}  "
+                f"test {100 * base_test:.2f}->{100 * test_acc:.2f}  ILP {seconds:.1f}s  {row[label]['choice']}",
+                flush=True,
+            )
+        # ILP vs GA on the full candidate set (last problem), same emulator and budget.
+        ilp_seconds = row["+cv+axbxp"]["ilp_seconds"]
+        ilp_energy = (1 - row["+cv+axbxp"]["energy_reduction"]) * problem.total_energy(problem.exact_choice())
+        ga = run_ga(
+            problem, BUDGET, generations=args.ga_generations, reference_energy=ilp_energy * (1 + 1e-9)
+        )
+        row["ga"] = {
+            "seconds": ga.seconds,
+            "evaluations": ga.evaluations,
+            "reached_ilp_after": ga.reached_reference_after,
+            "best_energy_reduction": None
+            if ga.best_within_budget is None
+            else 1 - ga.best_within_budget["energy"] / problem.total_energy(problem.exact_choice()),
+        }
+        reached = ga.reached_reference_after
+        ratio = (
+            f"{reached / ilp_seconds:.1f}x" if reached else f">{ga.seconds / ilp_seconds:.1f}x (not reached)"
+        )
+        print(
+            f"{name:<12} GA {ga.seconds:.1f}s/{ga.evaluations} evals; reached ILP energy after "
+            f"{reached if reached is None else round(reached, 1)}s -> GA/ILP time {ratio}",
+            flush=True,
+        )
+        row["spearman_omega_vs_drop"] = single_layer_correlation(problem)
+        print(
+            f"{name:<12} Spearman(Omega, single-layer accuracy drop) = {row['spearman_omega_vs_drop']:.2f}",
+            flush=True,
+        )
+        rows.append(row)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"budget_points": BUDGET, "rows": rows}, indent=2, default=str) + "\n")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
