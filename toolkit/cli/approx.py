@@ -52,6 +52,15 @@ import click
     show_default=True,
     help="Hessian trace estimator for the second-order score.",
 )
+@click.option(
+    "--refine",
+    "refine_steps",
+    type=click.IntRange(0, 20),
+    default=3,
+    show_default=True,
+    help="After bisection, try this many cheaper candidates per layer, kept only if the emulated "
+    "accuracy still meets the budget (0: pure FAMES).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def approx(
@@ -64,6 +73,7 @@ def approx(
     fold_mean: bool,
     selector: str,
     trace_method: str,
+    refine_steps: int,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -97,6 +107,7 @@ def approx(
         trace_method=trace_method,
         seed=seed,
         verbose=not as_json,
+        refine_steps=refine_steps,
     )
     if as_json:
         click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "bisection", "ga")}))

@@ -56,6 +56,7 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     base = summary["validation"]["exact"]
     if summary.get("bisection"):
         pts = [(1 - s["energy"] / e0, s["accuracy"]) for s in summary["bisection"] if "energy" in s]
+        # (bisection and refinement steps alike: every plan the ILP path evaluated)
         ax.scatter(
             *zip(*[(100 * r, 100 * a) for r, a in pts], strict=True),
             marker="o",

@@ -20,7 +20,7 @@ from toolkit.select.candidates import layer_candidates
 from toolkit.select.energy import candidate_energy
 from toolkit.select.ga import run_ga
 from toolkit.select.profile import profile_model
-from toolkit.select.search import Problem, bisect
+from toolkit.select.search import Problem, bisect, refine
 from toolkit.select.sensitivity import gradient_statistics, omega
 
 SELECTORS = ("ilp", "ga")
@@ -115,6 +115,7 @@ def approx_model(
     trace_method: str = "hutchinson",
     seed: int = 0,
     verbose: bool = True,
+    refine_steps: int = 3,
 ) -> dict[str, Any]:
     """The whole selection; writes ``plan.json``, ``selection.json`` and plots into ``out_dir``."""
     if selector not in SELECTORS:
@@ -138,6 +139,8 @@ def approx_model(
         tick = lambda: bar.advance(task)  # noqa: E731
         if selector == "ilp":
             result = bisect(problem, budget, steps=steps_total, progress=tick)
+            if refine_steps:
+                result = refine(problem, result, budget, tries_per_layer=refine_steps)
             choice, ga = result.choice, None
         else:
             ga = run_ga(problem, budget, generations=steps_total, seed=seed, progress=tick)

@@ -141,3 +141,48 @@ def bisect(problem: Problem, loss_budget_pp: float, steps: int = 14, progress: A
         )
     energy, choice, acc = min(feasible, key=lambda t: t[0])
     return SearchResult(choice, acc, energy, base_acc, base_energy, trail, time.perf_counter() - start)
+
+
+def refine(
+    problem: Problem, result: SearchResult, loss_budget_pp: float, tries_per_layer: int = 3
+) -> SearchResult:
+    """Greedy, emulator-checked improvement of a feasible plan.
+
+    Layer by layer (largest possible saving first), try up to ``tries_per_layer``
+    cheaper candidates in order of increasing score and keep the first whose measured
+    validation accuracy still meets the budget. Only measured improvements are kept,
+    so the result is never worse than the bisection's.
+    """
+    start = time.perf_counter()
+    target = result.baseline_accuracy - loss_budget_pp / 100.0 - 1e-12
+    choice, acc, energy = list(result.choice), result.accuracy, result.energy
+    steps = list(result.steps)
+    savings = [problem.energy[i][c] - problem.energy[i].min() for i, c in enumerate(choice)]
+    for layer in np.argsort(savings)[::-1]:
+        current = problem.energy[layer][choice[layer]]
+        cheaper = [i for i in np.argsort(problem.omega[layer]) if problem.energy[layer][i] < current]
+        for index in cheaper[:tries_per_layer]:
+            trial = list(choice)
+            trial[layer] = int(index)
+            trial_acc = problem.accuracy(trial)
+            steps.append(
+                {
+                    "refine_layer": problem.candidates[layer][index].layer,
+                    "candidate": problem.candidates[layer][index].label,
+                    "accuracy": trial_acc,
+                    "energy": problem.total_energy(trial),
+                    "meets_budget": trial_acc >= target,
+                }
+            )
+            if trial_acc >= target:
+                choice, acc, energy = trial, trial_acc, problem.total_energy(trial)
+                break
+    return SearchResult(
+        choice,
+        acc,
+        energy,
+        result.baseline_accuracy,
+        result.baseline_energy,
+        steps,
+        result.seconds + time.perf_counter() - start,
+    )
