@@ -132,8 +132,9 @@ def autoqkeras_row(
     model = _float_model(
         spec, "quantized_relu(8,0)" if not spec.nodes[0].signed else "quantized_bits(8,2,alpha=1)"
     )
+    # AutoQKeras reuses this optimizer for every trial's model: only the legacy Adam allows that
     model.compile(
-        optimizer=tf.keras.optimizers.Adam(lr),
+        optimizer=tf.keras.optimizers.legacy.Adam(lr),
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -198,6 +199,7 @@ def autoqkeras_row(
                 verbose=0,
             )
             search_seconds = time.perf_counter() - start
+            completed = sum(1 for t in search.tuner.oracle.trials.values() if t.status == "COMPLETED")
             best = search.get_best_model()
     finally:
         os.chdir(cwd)
@@ -239,10 +241,18 @@ def autoqkeras_row(
         "search_seconds": search_seconds,
         "final_train_seconds": final_seconds,
         "trials": trials,
+        "completed_trials": completed,
         "trial_epochs": trial_epochs,
         "epochs_run": epochs,
         "bits": {r["name"]: f"w{r['bw']}/a{r['ba']}" for r in cost["layers"]},
     }
+
+
+def _save(out: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, indent=2) + "\n")
+    os.replace(tmp, RESULTS)
 
 
 def main() -> None:
@@ -263,16 +273,17 @@ def main() -> None:
             "learning_rate": entry.learning_rate,
             "batch_size": entry.batch_size,
         }
-        rows = [
-            density_row("AD (16 -> AD)", spec, data, DensityConfig(**base)),
-            density_row("AD+prune", spec, data, DensityConfig(prune=True, **base)),
-            density_row(
-                "uniform 8", spec, data, DensityConfig(rule=UpdateRule(start_bits=8), adapt=False, **base)
-            ),
-            density_row(
-                "uniform 4", spec, data, DensityConfig(rule=UpdateRule(start_bits=4), adapt=False, **base)
-            ),
+        rows: list[dict] = []
+        out["models"][name] = rows
+        runs = [
+            ("AD (16 -> AD)", DensityConfig(**base)),
+            ("AD+prune", DensityConfig(prune=True, **base)),
+            ("uniform 8", DensityConfig(rule=UpdateRule(start_bits=8), adapt=False, **base)),
+            ("uniform 4", DensityConfig(rule=UpdateRule(start_bits=4), adapt=False, **base)),
         ]
+        for label, config in runs:
+            rows.append(density_row(label, spec, data, config))
+            _save(out)
         if not args.skip_autoqkeras:
             try:
                 import keras_tuner  # noqa: F401
@@ -284,9 +295,9 @@ def main() -> None:
                 )
             except ImportError:
                 rows.append({"method": "AutoQKeras", "skipped": "keras-tuner is not installed"})
-        out["models"][name] = rows
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(out, indent=2) + "\n")
+            except Exception as exc:  # a failed search is a result to report, not a crash
+                rows.append({"method": "AutoQKeras", "skipped": f"failed: {type(exc).__name__}: {exc}"[:300]})
+            _save(out)
     header = (
         f"{'model':<12} {'method':<14} {'test acc':>9} {'bit-ops':>11} {'x vs 16b':>9} {'train s':>8}  bits"
     )
