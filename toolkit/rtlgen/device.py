@@ -1,0 +1,170 @@
+"""A simulated accelerator: the Verilated design behind the same predict() as every backend.
+
+``RtlDevice.stream`` is the AXI-Stream driver (beats in, beats out, both directions under
+optional random backpressure); ``predict_codes`` packs input codes, streams them and
+unpacks the outputs; the result also carries cycle counts and toggle activity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.errors import ToolkitError
+from toolkit.rtlgen.activity import Activity, read_activity
+from toolkit.rtlgen.cycles import predict_cycles
+from toolkit.rtlgen.generate import RtlDesign
+from toolkit.rtlgen.verilator import Build, Library
+
+
+@dataclass
+class StreamResult:
+    """Raw beats and handshake cycles of one streamed batch."""
+
+    out_beats: np.ndarray
+    out_last: np.ndarray
+    in_cycles: np.ndarray
+    out_cycles: np.ndarray
+    cycles: int
+    violations: int
+
+
+@dataclass
+class SimResult:
+    """Output codes of a batch with what the hardware took to compute them."""
+
+    codes: np.ndarray
+    latency: int  # cycles from sample 0's first input beat to its last output beat
+    interval: float  # steady-state cycles between consecutive samples' last output beats
+    cycles: int  # cycles the whole batch took
+    done: np.ndarray  # per sample: cycle of its last output beat (relative to the first input beat)
+    out_last: np.ndarray  # per sample: TLAST of its last output beat
+    violations: int
+    activity: Activity | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class RtlDevice:
+    """One simulated device (a Verilated model instance), opened from a build."""
+
+    def __init__(self, design: RtlDesign, build: Build) -> None:
+        self.design = design
+        self.build = build
+        self._lib = Library.load(build.library)
+        self._handle = ctypes.c_void_p(self._lib.tk_open())
+        self.has_activity = bool(self._lib.tk_has_coverage())
+
+    def close(self) -> None:
+        if self._handle:
+            self._lib.tk_close(self._handle)
+            self._handle = ctypes.c_void_p(0)
+
+    def __enter__(self) -> RtlDevice:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown: the library may be gone
+            self.close()
+
+    def stream(
+        self,
+        beats: np.ndarray,
+        last: np.ndarray,
+        n_out: int,
+        stall_in: float = 0.0,
+        stall_out: float = 0.0,
+        seed: int = 0,
+        max_cycles: int | None = None,
+    ) -> StreamResult:
+        """Drive ``beats`` into s_axis and collect ``n_out`` beats from m_axis (the DMA's view)."""
+        if not self._handle:
+            raise ToolkitError("the simulated device is closed")
+        for what, p in (("stall_in", stall_in), ("stall_out", stall_out)):
+            if not 0.0 <= p < 1.0:
+                raise ToolkitError(f"{what} = {p!r}: expected a probability in [0, 1)")
+        beats = np.ascontiguousarray(beats, dtype=np.uint64)
+        last = np.ascontiguousarray(last, dtype=np.uint8)
+        out = np.zeros(n_out, np.uint64)
+        out_last = np.zeros(n_out, np.uint8)
+        in_cycles = np.zeros(len(beats), np.int64)
+        out_cycles = np.zeros(n_out, np.int64)
+        stats = np.zeros(2, np.int64)
+        if max_cycles is None:
+            per = predict_cycles(self.design).interval
+            slow = 1.0 / (1.0 - max(stall_in, stall_out))
+            max_cycles = int(10_000 + 4 * slow * (per + self.design.axis_in.beats) * (len(beats) + n_out + 1))
+        status = self._lib.tk_stream(
+            self._handle, _ptr(beats), _ptr(last), len(beats), _ptr(out), _ptr(out_last), n_out,
+            _ptr(in_cycles), _ptr(out_cycles), int(stall_in * 1000), int(stall_out * 1000), seed,
+            max_cycles, _ptr(stats),
+        )  # fmt: skip
+        if status != 0:
+            raise ToolkitError(
+                f"the simulated design produced {int((out_cycles > 0).sum())} of {n_out} output beats in "
+                f"{max_cycles} cycles: it is stuck (a generator bug)"
+            )
+        return StreamResult(out, out_last, in_cycles, out_cycles, int(stats[0]), int(stats[1]))
+
+    def predict_codes(
+        self,
+        codes: np.ndarray,
+        stall_in: float = 0.0,
+        stall_out: float = 0.0,
+        seed: int = 0,
+        tlast: str = "sample",
+    ) -> SimResult:
+        """Input codes (n, *input_shape) -> output codes, cycles and (if built with it) activity.
+
+        ``tlast``: "sample" sets TLAST on each sample's last beat, "batch" only on the batch's.
+        """
+        d = self.design
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.shape[1:] != d.model_ir.input_shape:
+            raise ToolkitError(
+                f"input codes have shape {codes.shape[1:]}; the design expects {d.model_ir.input_shape}"
+            )
+        prec = d.model_ir.input_precision
+        if codes.size and (codes.min() < prec.min_code or codes.max() > prec.max_code):
+            raise ToolkitError(
+                f"input codes must be {prec.describe()} codes in [{prec.min_code}, {prec.max_code}]"
+            )
+        n = len(codes)
+        if n == 0:
+            return SimResult(np.zeros((0,) + d.model_ir.output_shape, np.int64), 0, 0.0, 0, np.zeros(0, np.int64),
+                             np.zeros(0, np.uint8), 0)  # fmt: skip
+        beats = d.axis_in.pack(codes.reshape(n, -1))
+        per_in, per_out = d.axis_in.beats, d.axis_out.beats
+        last = np.zeros((n, per_in), np.uint8)
+        if tlast == "sample":
+            last[:, -1] = 1
+        elif tlast == "batch":
+            last[-1, -1] = 1
+        else:
+            raise ToolkitError(f"tlast {tlast!r}: expected 'sample' or 'batch'")
+        res = self.stream(beats, last.reshape(-1), n * per_out, stall_in, stall_out, seed)
+        out = d.axis_out.unpack(res.out_beats, n).reshape((n,) + d.model_ir.output_shape)
+        t0 = int(res.in_cycles[0])
+        done = res.out_cycles.reshape(n, per_out)[:, -1] - t0
+        gaps = np.diff(done)
+        interval = float(np.median(gaps[len(gaps) // 2 :])) if len(gaps) else float(done[0])
+        activity = self._activity(res.cycles) if self.has_activity else None
+        return SimResult(out, int(done[0]), interval, res.cycles, done,
+                         res.out_last.reshape(n, per_out)[:, -1].copy(), res.violations, activity)  # fmt: skip
+
+    def _activity(self, cycles: int) -> Activity:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "coverage.dat"
+            self._lib.tk_coverage(self._handle, str(path).encode())
+            return read_activity(path, cycles)
+
+
+def _ptr(a: np.ndarray) -> ctypes.c_void_p:
+    return ctypes.c_void_p(a.ctypes.data)

