@@ -16,25 +16,16 @@ import argparse
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_time
 
 from toolkit.emulator.approx import ApproxProduct
 from toolkit.emulator.products import exact_matmul
 from toolkit.multipliers import list_designs
 
 RESULTS = Path(__file__).parent / "results" / "approx_emulation.json"
-
-
-def best(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -55,8 +46,8 @@ def main() -> None:
         for design in designs:
             kernel = ApproxProduct(design)
             kernel.matmul(a[:8], w)  # build factors once, outside the timing
-            t_exact = best(lambda a=a, w=w: exact_matmul(a, w), args.repeats)
-            t_fast = best(lambda k=kernel, a=a, w=w: k.matmul(a, w), args.repeats)
+            t_exact = best_time(lambda a=a, w=w: exact_matmul(a, w), args.repeats)
+            t_fast = best_time(lambda k=kernel, a=a, w=w: k.matmul(a, w), args.repeats)
             method, rank = kernel.plan(args.fan_in)
             row = {
                 "bits": bits,
@@ -71,7 +62,7 @@ def main() -> None:
             if design.family not in reference_done:
                 reference_done.add(design.family)
                 ref = ApproxProduct(design, method="gather")
-                t_ref = best(lambda r=ref, a=a, w=w: r.matmul(a, w), 1)
+                t_ref = best_time(lambda r=ref, a=a, w=w: r.matmul(a, w), 1)
                 row.update(reference_ms=1e3 * t_ref, reference_over_exact=t_ref / t_exact)
             rows.append(row)
             ref_txt = f"{row['reference_over_exact']:>8.1f}x" if "reference_ms" in row else f"{'':>9}"

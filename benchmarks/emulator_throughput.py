@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import time
 import warnings
 from pathlib import Path
 
@@ -21,6 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
+from timing import best_time  # noqa: E402
 
 from toolkit.emulator.engine import Emulator  # noqa: E402
 from toolkit.models.datasets import load_dataset  # noqa: E402
@@ -28,15 +28,6 @@ from toolkit.models.reader import read_model  # noqa: E402
 from toolkit.models.zoo import ZOO, load_zoo_model  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "emulator_throughput.json"
-
-
-def best_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:

@@ -7,18 +7,12 @@ from pathlib import Path
 
 import click
 
+from toolkit.cli.options import data_option, model_option
+
 
 @click.command()
-@click.option(
-    "--model",
-    "model_spec",
-    default="zoo:digits-cnn",
-    show_default=True,
-    help="zoo:NAME or a QKeras model file.",
-)
-@click.option(
-    "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's dataset]"
-)
+@model_option
+@data_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output folder.")
 @click.option(
     "--budget",

@@ -6,23 +6,13 @@ import json
 
 import click
 
+from toolkit.cli.options import data_option, model_option
 from toolkit.emulator.run import emulate_dataset
 
 
 @click.command()
-@click.option(
-    "--model",
-    "model_spec",
-    default="zoo:digits-cnn",
-    show_default=True,
-    help="zoo:NAME or a path to a saved QKeras model (.h5/.keras).",
-)
-@click.option(
-    "--data",
-    "data_spec",
-    default=None,
-    help="digits, mnist1d or an .npz path  [default: the zoo model's own dataset]",
-)
+@model_option
+@data_option
 @click.option(
     "--plan",
     "plan_path",

@@ -1,0 +1,19 @@
+"""Options shared by several commands, declared once so their names and help agree."""
+
+from __future__ import annotations
+
+import click
+
+model_option = click.option(
+    "--model",
+    "model_spec",
+    default="zoo:digits-cnn",
+    show_default=True,
+    help="zoo:NAME or a path to a saved QKeras model (.h5/.keras).",
+)
+data_option = click.option(
+    "--data",
+    "data_spec",
+    default=None,
+    help="digits, mnist1d or an .npz path  [default: the zoo model's own dataset]",
+)
