@@ -52,12 +52,14 @@ def _register() -> None:
     from toolkit.cli.emulate import emulate
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
+    from toolkit.cli.sim import sim
     from toolkit.cli.zoo import zoo
 
     cli.add_command(approx)
     cli.add_command(emulate)
     cli.add_command(multipliers)
     cli.add_command(quantize)
+    cli.add_command(sim)
     cli.add_command(zoo)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 _POINT = re.compile(r"^C '(?P<keys>[^']*)' (?P<count>\d+)$")
 _INSTANCE = re.compile(r"\.(l\d+_[A-Za-z0-9_]+)")
+_CLOCK = re.compile(r"(^|\.)(ap_)?clk$")  # the clock toggles every cycle by definition: not activity
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def read_activity(path: Path, cycles: int) -> Activity:
             continue
         fields = dict(kv.split("\x02", 1) for kv in m["keys"].split("\x01") if "\x02" in kv)
         if not fields.get("page", "").startswith("v_toggle"):
+            continue
+        if _CLOCK.search(fields.get("o", "")):
             continue
         found = _INSTANCE.search(fields.get("h", ""))
         where = found.group(1) if found else "io"

@@ -1,0 +1,128 @@
+"""``toolkit sim``: run the generated RTL of a model under Verilator, with cycles, area and modelled power."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from toolkit.errors import ToolkitError
+
+
+@click.command()
+@click.option("--build", "build_dir", type=click.Path(file_okay=False), default=None,
+              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json.")  # fmt: skip
+@click.option("--model", "model_spec", default=None, help="zoo:NAME or a .h5/.keras model (without --build).")
+@click.option(
+    "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's]"
+)
+@click.option(
+    "--plan", "plan_path", type=click.Path(dir_okay=False), default=None, help="plan.json (default: exact)."
+)
+@click.option(
+    "--board", default=None, help="Board whose clock, power and resources are used  [default: pynq-z2]"
+)
+@click.option("--fold", type=click.IntRange(min=1), default=None,
+              help="Parallel multipliers per MAC layer  [default: one per output channel]")  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N test samples.")
+@click.option(
+    "--no-area", is_flag=True, help="Skip yosys area and the power model (faster; no toggle counting)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def sim(
+    build_dir: str | None,
+    model_spec: str | None,
+    data_spec: str | None,
+    plan_path: str | None,
+    board: str | None,
+    fold: int | None,
+    limit: int | None,
+    no_area: bool,
+    as_json: bool,
+) -> None:
+    """Simulate the accelerator's RTL (Verilator) on the test split.
+
+    Prints accuracy (and bit-exactness against the emulator), cycles per inference
+    (measured and as the generator predicts), inferences per second of the simulated
+    hardware at the board clock, yosys area, and MODELLED power and energy per inference.
+
+    \b
+    Examples:
+      toolkit sim --build builds/digits
+      toolkit sim --model zoo:digits-cnn --limit 100 --json
+      toolkit sim --model zoo:mnist1d-cnn --plan plan.json --fold 4
+    """
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.loading import default_dataset_for, load_keras_file, load_model
+    from toolkit.models.reader import read_model
+    from toolkit.plan import load_plan
+    from toolkit.rtlgen.run import simulate
+
+    if build_dir is not None:
+        if model_spec or data_spec or plan_path:
+            raise ToolkitError(
+                "--build takes the model, data and plan from the folder: drop --model/--data/--plan"
+            )
+        from toolkit.rtlgen.build_dir import read_build_dir
+
+        folder = read_build_dir(build_dir)
+        data = load_dataset(folder.data)
+        model_ir, _ = read_model(load_keras_file(folder.model))
+        plan = load_plan(folder.plan, model_ir) if folder.plan else None
+        board = board or folder.board
+        label = str(folder.path)
+    else:
+        model_spec = model_spec or "zoo:digits-cnn"
+        data_spec = data_spec or default_dataset_for(model_spec)
+        if data_spec is None:
+            raise ToolkitError(
+                f"--data is required for model {model_spec!r} (digits, mnist1d or an .npz path)"
+            )
+        data = load_dataset(data_spec)
+        model_ir, _ = read_model(load_model(model_spec, verbose=not as_json))
+        plan = load_plan(plan_path, model_ir) if plan_path else None
+        label = model_spec
+    result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area)
+    result["source"] = label
+    if build_dir is not None:
+        (Path(build_dir) / "sim.json").write_text(json.dumps(result, indent=2) + "\n")
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    _print(result)
+
+
+def _print(r: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    c = r["cycles"]
+    t = Table(title=f"RTL simulation (Verilator) of {r['source']} on {r['board']}", show_header=False)
+    t.add_row("accuracy", f"{100 * r['accuracy']:.2f} %  ({r['n']} samples)")
+    t.add_row("bit-exact vs emulator", f"{r['bit_exact_samples']}/{r['n']} samples")
+    t.add_row("multipliers", ", ".join(f"{k}: {v} x{r['lanes'][k]}" for k, v in r["plan"].items()))
+    t.add_row("cycles / inference", f"{c['interval']:.0f} (predicted {c['predicted_interval']})")
+    t.add_row(
+        "latency", f"{c['latency']} cycles = {r['latency_us']:.1f} us (predicted {c['predicted_latency']})"
+    )
+    t.add_row(
+        "inferences / s",
+        f"{r['inferences_per_second']:,.0f} at {r['clock_mhz']:.0f} MHz (simulated hardware)",
+    )
+    t.add_row("simulation speed", f"{r['sim_inferences_per_second']:,.0f} inferences per wall second")
+    if r["area"]:
+        a, p = r["area"]["total"], r["area"]["percent"]
+        t.add_row("area (yosys xc7)", f"{a['lut']:.0f} LUT ({p['lut']:.1f} %), {a['ff']:.0f} FF ({p['ff']:.1f} %), "
+                  f"{a['bram36']:g} BRAM36 ({p['bram36']:.1f} %), {a['dsp']:.0f} DSP")  # fmt: skip
+        for name, layer in r["area"]["layers"].items():
+            t.add_row(
+                f"  {name}", f"{layer['lut']:.0f} LUT, {layer['ff']:.0f} FF, {layer['bram36']:g} BRAM36"
+            )
+        w = r["power"]
+        t.add_row("power (MODELLED)", f"{1e3 * w['dynamic_w']:.2f} mW dynamic + {w['static_w']:.2f} W static")
+        t.add_row("energy / inference (MODELLED)", f"{1e6 * w['energy_per_inference_j']:.3f} uJ "
+                  f"({1e9 * w['dynamic_energy_per_inference_j']:.1f} nJ dynamic)")  # fmt: skip
+    else:
+        t.add_row("area, power", "skipped (--no-area)")
+    Console().print(t)

@@ -1,0 +1,90 @@
+"""The library function behind ``toolkit sim``: simulate a model (+ plan) on a dataset's test split.
+
+Reports accuracy, agreement with the emulator, cycles (measured and predicted),
+inferences per second of the simulated hardware at the board clock, area (yosys) and
+modelled power and energy per inference.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from toolkit.emulator.engine import Emulator
+from toolkit.errors import ToolkitError
+from toolkit.models.datasets import Dataset
+from toolkit.models.ir import ModelIR
+from toolkit.rtlgen.boards import board_facts
+from toolkit.rtlgen.cycles import predict_cycles
+from toolkit.rtlgen.device import RtlDevice
+from toolkit.rtlgen.generate import Fold, generate
+from toolkit.rtlgen.verilator import build
+
+
+def simulate(
+    model_ir: ModelIR,
+    data: Dataset,
+    plan: Any = None,
+    board: str = "pynq-z2",
+    fold: Fold = None,
+    limit: int | None = None,
+    area: bool = True,
+) -> dict[str, Any]:
+    """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints."""
+    facts = board_facts(board)
+    design = generate(model_ir, plan, fold)
+    x, y = data.x_test[:limit], data.y_test[:limit]
+    if len(x) == 0:
+        raise ToolkitError("no test samples to simulate (check --limit and the dataset)")
+    made = build(design, activity=area)
+    emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
+    codes = emulator.quantize_input(x)
+    start = time.perf_counter()
+    with RtlDevice(design, made) as device:
+        result = device.predict_codes(codes)
+    wall = time.perf_counter() - start
+    reference = emulator.predict_codes(codes)
+    agree = int(np.all(result.codes.reshape(len(x), -1) == reference.reshape(len(x), -1), axis=1).sum())
+    predicted = result.codes.reshape(len(x), -1).argmax(axis=1)
+    model = predict_cycles(design)
+    out: dict[str, Any] = {
+        "model": model_ir.name,
+        "board": facts.name,
+        "clock_mhz": facts.clock_mhz,
+        "plan": {s.name: s.multiplier for s in design.mac_stages()},
+        "lanes": {s.name: s.lanes for s in design.mac_stages()},
+        "n": len(x),
+        "accuracy": float(np.mean(predicted == y)),
+        "bit_exact_samples": agree,
+        "cycles": {
+            "latency": result.latency,
+            "interval": result.interval,
+            "predicted_latency": model.latency,
+            "predicted_interval": model.interval,
+        },
+        "inferences_per_second": facts.clock_mhz * 1e6 / result.interval,
+        "latency_us": result.latency / facts.clock_mhz,
+        "build_seconds": made.info.get("seconds", 0.0),
+        "build_cached": made.cached,
+        "sim_seconds": wall,
+        "sim_inferences_per_second": len(x) / wall if wall > 0 else float("inf"),
+        "axis": {"in": design.axis_in.describe(), "out": design.axis_out.describe()},
+        "area": None,
+        "power": None,
+    }
+    if area:
+        from toolkit.rtlgen.area import synthesize
+        from toolkit.rtlgen.power import model_power
+
+        utilisation = synthesize(design)
+        out["area"] = utilisation.to_json() | {
+            "percent": utilisation.percent(facts),
+            "board_totals": {"lut": facts.lut, "ff": facts.ff, "bram36": facts.bram36, "dsp": facts.dsp},
+        }
+        if result.activity is None:
+            raise ToolkitError("the simulation library was built without toggle activity")
+        out["power"] = model_power(utilisation, result.activity, facts, result.interval).to_json()
+        out["activity"] = result.activity.to_json()
+    return out
