@@ -3,7 +3,9 @@
 For each model (the zoo recipes digits-cnn and mnist1d-cnn, trained from scratch, same
 epochs and seed for every row):
 
-* ``AD``: ``toolkit.density`` from 16 bits, ``b <- max(2, ceil(AD * b))`` (defaults);
+* ``AD (settled)``: ``toolkit.density`` from 16 bits, ``b <- max(2, ceil(AD * b))``
+  repeated until no width changes (the defaults);
+* ``AD (1 update)`` / ``AD (2 updates)``: the same schedule capped at one / two updates;
 * ``AD+prune``: the same with AD channel pruning (once);
 * ``uniform 8`` / ``uniform 4``: the same training at fixed widths (input included);
 * ``AutoQKeras``: QKeras' own search (random mode, bits goal) over power-of-two
@@ -276,7 +278,9 @@ def main() -> None:
         rows: list[dict] = []
         out["models"][name] = rows
         runs = [
-            ("AD (16 -> AD)", DensityConfig(**base)),
+            ("AD (settled)", DensityConfig(**base)),
+            ("AD (1 update)", DensityConfig(max_updates=1, **base)),
+            ("AD (2 updates)", DensityConfig(max_updates=2, **base)),
             ("AD+prune", DensityConfig(prune=True, **base)),
             ("uniform 8", DensityConfig(rule=UpdateRule(start_bits=8), adapt=False, **base)),
             ("uniform 4", DensityConfig(rule=UpdateRule(start_bits=4), adapt=False, **base)),
@@ -299,18 +303,18 @@ def main() -> None:
                 rows.append({"method": "AutoQKeras", "skipped": f"failed: {type(exc).__name__}: {exc}"[:300]})
             _save(out)
     header = (
-        f"{'model':<12} {'method':<14} {'test acc':>9} {'bit-ops':>11} {'x vs 16b':>9} {'train s':>8}  bits"
+        f"{'model':<12} {'method':<15} {'test acc':>9} {'bit-ops':>11} {'x vs 16b':>9} {'train s':>8}  bits"
     )
     print(header)
     print("-" * len(header))
     for name, rows in out["models"].items():
         for r in rows:
             if "skipped" in r:
-                print(f"{name:<12} {r['method']:<14} skipped: {r['skipped']}")
+                print(f"{name:<12} {r['method']:<15} skipped: {r['skipped']}")
                 continue
             bits = " ".join(f"{k}={v}" for k, v in r["bits"].items())
             print(
-                f"{name:<12} {r['method']:<14} {100 * r['test_accuracy']:>8.2f}% {r['bitops']:>11,} "
+                f"{name:<12} {r['method']:<15} {100 * r['test_accuracy']:>8.2f}% {r['bitops']:>11,} "
                 f"{r['reduction_vs_16']:>8.2f}x {r['train_seconds']:>8.1f}  {bits}"
             )
 

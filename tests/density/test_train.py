@@ -92,6 +92,14 @@ def test_uniform_training_keeps_the_start_width(small_digits):
     assert result.bits == {"fc1": 4, "fc2": 4} and not result.updates and result.stop_reason == "epoch-limit"
 
 
+def test_max_updates_caps_the_schedule(small_digits):
+    spec = spec_from_zoo("digits-mlp", seed=1)
+    config = DensityConfig(rule=QUICK, epochs=6, max_updates=1)
+    result = train_density(spec, small_digits, config, verbose=False)
+    assert len(result.updates) == 1 and len(result.records) == 6
+    assert all(r.bits == result.bits for r in result.records[2:])  # widths fixed after the one update
+
+
 def test_labels_that_do_not_match_the_output_width():
     spec = spec_from_zoo("digits-cnn", seed=1)
     with pytest.raises(ToolkitError, match=r"has 3 classes \(labels 0..2\) but model .* has 10 outputs"):

@@ -69,6 +69,7 @@ def quantize(
     update_start: int,
     settle_tol: float,
     logit: str,
+    max_updates: int | None,
     input_bits: int | None,
     seed: int,
     batch_size: int,
@@ -91,6 +92,7 @@ def quantize(
       toolkit quantize --model zoo:digits-cnn --out runs/digits
       toolkit quantize --model zoo:mnist1d-cnn --out runs/m1d --start-bits 8 --epochs 30
       toolkit quantize --model zoo:digits-cnn --out runs/pruned --prune
+      toolkit quantize --model zoo:digits-cnn --out runs/two --max-updates 2
       toolkit quantize --model my_float.h5 --data my_data.npz --out runs/mine --json
     """
     from toolkit.density.run import quantize as run_quantize
@@ -111,6 +113,7 @@ def quantize(
         prune=prune,
         input_bits=input_bits,
         logit=logit,  # type: ignore[arg-type]
+        max_updates=max_updates,
     )
     doc = run_quantize(model_spec, data_spec, out_dir, config, verbose=not as_json)
     if as_json:

@@ -1,6 +1,7 @@
 """The training loop: train, measure AD every epoch, update widths when AD settles, rebuild, go on.
 
-Stops at the first update that changes nothing ("settled") or at the epoch limit.
+Stops at the first update that changes nothing ("settled") or at the epoch limit;
+``max_updates`` caps the number of updates (then training goes on at the last widths).
 An update is never applied in the last ``min_gap`` epochs, so the final widths are
 always trained for at least that long. A rebuild carries the float weights over and
 starts a fresh Adam optimizer (moment estimates belong to the old quantizers).
@@ -49,6 +50,7 @@ class DensityConfig:
     input_bits: int | None = None
     logit: Literal["input-ad", "fixed"] = "input-ad"
     ad_samples: int | None = None
+    max_updates: int | None = None  # None: update until nothing changes
 
     def __post_init__(self) -> None:
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -60,6 +62,10 @@ class DensityConfig:
         if self.input_bits is not None and not 2 <= self.input_bits <= 16:
             raise ToolkitError(
                 f"input bits {self.input_bits!r} are invalid: expected 2..16 or None (follow layer 1)"
+            )
+        if self.max_updates is not None and self.max_updates < 0:
+            raise ToolkitError(
+                f"max updates {self.max_updates!r} is invalid: expected >= 0 or None (no limit)"
             )
         if self.min_channels < 1 or self.prune_rounds < 0:
             raise ToolkitError("min_channels must be >= 1 and prune_rounds >= 0")
@@ -166,7 +172,13 @@ def train_density(
             status = f"loss={records[-1].loss:.3f} acc={records[-1].accuracy:.3f} bits={'/'.join(map(str, bits.values()))}"
             bar.update(task, advance=1, status=status)
         room = config.epochs - done >= rule.min_gap
-        if config.adapt and room and update_due(done, len(state["at_widths"]), state["at_widths"], rule):
+        more = config.max_updates is None or len(updates) < config.max_updates
+        if (
+            config.adapt
+            and more
+            and room
+            and update_due(done, len(state["at_widths"]), state["at_widths"], rule)
+        ):
             state["pending"] = density
             current.stop_training = True
 
