@@ -21,9 +21,17 @@ IO_TYPES = ("io_parallel", "io_stream")
 
 
 def hls_config(
-    model_ir: ir.ModelIR, deploy_model: Any, backend: str = "Vivado", strategy: str = "Latency"
+    model_ir: ir.ModelIR,
+    deploy_model: Any,
+    backend: str = "Vivado",
+    strategy: str = "Latency",
+    plan: Any = None,
 ) -> dict:
-    """A granularity='name' hls4ml config whose every precision comes from ``model_ir``."""
+    """A granularity='name' hls4ml config whose every precision comes from ``model_ir``.
+
+    With a ``plan``, each approximated layer also gets its multiplier's C++ policy
+    under the ``ApproxProduct`` key (see :mod:`toolkit.hlsgen.approx_templates`).
+    """
     import hls4ml
 
     config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
@@ -49,6 +57,11 @@ def hls_config(
             _set(layers, layer.name, result=layer.out_precision)
         if strategy == "Resource" and layer.name in layers:
             layers[layer.name]["Strategy"] = "Resource"
+    if plan is not None:
+        from toolkit.hlsgen.approx_templates import CONFIG_KEY
+
+        for name, layer_plan in plan.layers.items():
+            layers[name][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
     return config
 
 

@@ -23,6 +23,7 @@ class HlsCSim:
         backend: str = "Vivado",
         io_type: str = "io_parallel",
         strategy: str = "Latency",
+        plan: Any = None,
     ) -> None:
         for value, accepted, what in (
             (backend, BACKENDS, "backend"),
@@ -35,8 +36,18 @@ class HlsCSim:
                 )
         import hls4ml
 
+        from toolkit.hlsgen.approx_templates import register
+
+        if plan is not None:
+            corrected = [name for name, lp in plan.layers.items() if lp.correction is not None]
+            if corrected:
+                raise ToolkitError(
+                    f"layers {', '.join(corrected)} use a control-variate/bias correction, which the hls4ml "
+                    "backend does not generate yet; use a plan without corrections for C-simulation"
+                )
+        register(backend)
         self.model_ir = model_ir
-        config = hls_config(model_ir, deploy_model, backend=backend, strategy=strategy)
+        config = hls_config(model_ir, deploy_model, backend=backend, strategy=strategy, plan=plan)
         self.hls_model = hls4ml.converters.convert_from_keras_model(
             deploy_model,
             hls_config=config,
