@@ -61,3 +61,11 @@ def test_raw_stream_beats_and_back_to_back_batches(zoo_models, rtl_device) -> No
         np.testing.assert_array_equal(out, emulator.predict_codes(codes).reshape(10, -1))
         assert res.out_last.tolist() == [0] * (len(res.out_last) - 1) + [1]
         assert np.all(np.diff(res.in_cycles) > 0) and np.all(np.diff(res.out_cycles) > 0)
+
+
+def test_predict_on_floats_matches_the_emulator(zoo_models, rtl_device) -> None:
+    entry = zoo_models["digits-cnn"]
+    design, device, plan = rtl_device("digits-cnn", "approx_cv", 4)
+    x = entry["data"].x_test[:25]
+    result = device.predict(x)
+    np.testing.assert_array_equal(result.values, Emulator(entry["ir"], plan.kernels()).predict(x))

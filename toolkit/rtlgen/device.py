@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +46,7 @@ class SimResult:
     out_last: np.ndarray  # per sample: TLAST of its last output beat
     violations: int
     activity: Activity | None = None
-    extra: dict = field(default_factory=dict)
+    values: np.ndarray | None = None  # dequantized outputs (set by predict)
 
 
 class RtlDevice:
@@ -158,6 +158,21 @@ class RtlDevice:
         activity = self._activity(res.cycles) if self.has_activity else None
         return SimResult(out, int(done[0]), interval, res.cycles, done,
                          res.out_last.reshape(n, per_out)[:, -1].copy(), res.violations, activity)  # fmt: skip
+
+    def predict(self, x: np.ndarray, **options: object) -> SimResult:
+        """Float inputs -> the same as :meth:`predict_codes`, plus ``values`` (dequantized outputs).
+
+        Inputs are quantized exactly as the emulator's input quantizer does.
+        """
+        ir_ = self.design.model_ir
+        x = np.asarray(x)
+        if tuple(x.shape[1:]) != ir_.input_shape:
+            raise ToolkitError(
+                f"input samples have shape {tuple(x.shape[1:])}; the design expects {ir_.input_shape}"
+            )
+        result = self.predict_codes(ir_.input_precision.quantize(x), **options)  # type: ignore[arg-type]
+        result.values = ir_.output_precision.to_float(result.codes)
+        return result
 
     def _activity(self, cycles: int) -> Activity:
         with tempfile.TemporaryDirectory() as tmp:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.cache import content_hash
+from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.multipliers.design import HLS_DIR as MULT_DIR
@@ -135,11 +135,11 @@ class RtlDesign:
     def write(self, directory: Path) -> Path:
         """Write the ROM files and ``tk_accel.v`` into ``directory``; return the Verilog path."""
         directory.mkdir(parents=True, exist_ok=True)
-        for name, text in self.roms().items():
-            (directory / name).write_text(text)
-        path = directory / f"{TOP}.v"
-        path.write_text(self.verilog(directory.resolve()))
-        return path
+        files = self.roms() | {f"{TOP}.v": self.verilog(directory.resolve())}
+        for name, text in files.items():  # atomic: a concurrent build may be reading them
+            with atomic_path(directory / name) as tmp:
+                tmp.write_text(text)
+        return directory / f"{TOP}.v"
 
     def mac_stages(self) -> list[Stage]:
         return [s for s in self.stages if s.kind == "mac"]

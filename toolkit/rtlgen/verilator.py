@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.cache import cache_dir, content_hash
+from toolkit.cache import cache_dir, content_hash, write_atomic_json
 from toolkit.errors import ToolkitError
 from toolkit.rtlgen.generate import RTL_DIR, TOP, RtlDesign
 
@@ -121,7 +121,7 @@ def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
     seconds = time.perf_counter() - start
     info = {"verilator": tool.version, "source": tool.source, "exe": tool.exe, "seconds": seconds,
             "activity": activity, "model": design.model_ir.name}  # fmt: skip
-    info_path.write_text(json.dumps(info, indent=2) + "\n")
+    write_atomic_json(info_path, info)
     return Build(directory, library, key, activity, seconds, False, info)
 
 
