@@ -26,12 +26,13 @@ def _error(result):
 def test_quantize_zoo_model_json(tmp_path):
     out = tmp_path / "run"
     args = ["--model", "zoo:digits-mlp", "--out", str(out), "--epochs", "5", "--start-bits", "8"]
-    result = _run(*args, "--update-start", "2", "--json")
+    result = _run(*args, "--update-start", "2", "--max-updates", "1", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     doc = json.loads((out / "precision.json").read_text())
     assert summary["bits"] == {layer["name"]: layer["bits"] for layer in doc["layers"]}
     assert summary["epochs_run"] == 5 and doc["source"]["data"] == "digits"
+    assert len(doc["updates"]) == 1 and doc["config"]["max_updates"] == 1
     assert summary["accuracy"]["emulator_bit_exact"] is True
     assert summary["cost"]["bitops_uniform8"] == (64 * 32 + 32 * 10) * 64
     assert (out / "model.h5").exists() and (out / "precision.png").exists()
@@ -67,7 +68,7 @@ def test_quantize_table_for_a_float_model_file(tmp_path):
 def test_help_has_examples():
     result = _run("--help")
     assert result.exit_code == 0
-    for text in ("Examples:", "--start-bits", "--min-bits", "--prune", "zoo:NAME"):
+    for text in ("Examples:", "--start-bits", "--min-bits", "--prune", "--max-updates", "zoo:NAME"):
         assert text in result.stdout
 
 

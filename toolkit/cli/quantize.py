@@ -49,6 +49,9 @@ from toolkit.density.train import LOGIT_POLICIES, DensityConfig
     help="Logit layer width: follow the AD of its input, or stay at the start width.",
 )
 @click.option(
+    "--max-updates", type=int, default=None, help="Cap the number of width updates  [default: until settled]"
+)
+@click.option(
     "--input-bits", type=int, default=None, help="Pin the input quantizer  [default: follow layer 1]"
 )
 @click.option("--seed", type=int, default=1, show_default=True)
