@@ -26,7 +26,7 @@ def _error(result):
 def test_quantize_zoo_model_json(tmp_path):
     out = tmp_path / "run"
     args = ["--model", "zoo:digits-mlp", "--out", str(out), "--epochs", "5", "--start-bits", "8"]
-    result = _run(*args, "--update-start", "2", "--max-updates", "1", "--json")
+    result = _run(*args, "--update-start", "2", "--settle-tol", "1", "--max-updates", "1", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     doc = json.loads((out / "precision.json").read_text())
