@@ -9,6 +9,9 @@
 //     using product = approx::policy<approx::trunc<2>, x_T, w_T>;   // or
 //     using product = approx::trunc<2>::product<x_T, w_T>;
 // x_T / w_T are ap_int, ap_uint, ap_fixed or ap_ufixed; their raw bits are the codes.
+// Cores derived from approx::twos_complement_core skip the shell: they approximate the
+// two's-complement (Baugh-Wooley) array of the codes directly and provide
+//     template <int AW, int WW, bool AS, bool WS> static int code(int a, int w);
 // The result is ap_fixed<AW+WW+1, ...> whose raw bits are the approximate integer
 // product and whose scale is the product of the operand scales, so its value is the
 // exact fixed-point value of the approximate product (every design fits AW+WW+1 bits).
@@ -56,13 +59,29 @@ template <class T> inline int code_of(const T &x) {
     return bits.to_int();
 }
 
-// The approximate product of two integer codes through the sign-magnitude shell.
-template <class Core, int AW, int WW, bool AS, bool WS> inline int mul(int a, int w) {
+// Tag base of the cores without sign-magnitude shell (see approx_btrunc.h, approx_bperf.h).
+struct twos_complement_core {};
+
+// Overloads chosen by the core's base: the derived-to-base pointer conversion beats the
+// conversion to const void *, so twos_complement_core cores take the second one.
+template <class Core, int AW, int WW, bool AS, bool WS> inline int mul_by_kind(int a, int w, const void *) {
 #pragma HLS INLINE
     const bool na = AS && a < 0;
     const bool nw = WS && w < 0;
     const int m = Core::template mag<AW, WW>(na ? -a : a, nw ? -w : w);
     return (na != nw) ? -m : m;
+}
+template <class Core, int AW, int WW, bool AS, bool WS>
+inline int mul_by_kind(int a, int w, const twos_complement_core *) {
+#pragma HLS INLINE
+    return Core::template code<AW, WW, AS, WS>(a, w);
+}
+
+// The approximate product of two integer codes: through the sign-magnitude shell, or
+// directly on the codes for twos_complement_core cores.
+template <class Core, int AW, int WW, bool AS, bool WS> inline int mul(int a, int w) {
+#pragma HLS INLINE
+    return mul_by_kind<Core, AW, WW, AS, WS>(a, w, static_cast<const Core *>(0));
 }
 
 // Sum of the kept partial-product bits a_i w_j 2^(i+j); Keep::keep(i, j) selects them.
@@ -78,6 +97,35 @@ template <class Keep, int AW, int WW> inline int pp_array(int a, int w) {
         }
     }
     return sum;
+}
+
+// Baugh-Wooley sum of the kept positions (Keep::keep(i, j)) of the two's-complement
+// partial-product array of codes a, w: a kept bit with exactly one sign bit among a_i, w_j
+// (negative weight) enters as ~(a_i & w_j) plus the constant -2^(i+j), every other kept
+// bit as a_i & w_j. The sum is taken modulo 2^(AW+WW+1) and read as a signed number (the
+// kept signed bits always sum to a value that fits).
+template <class Keep, int AW, int WW, bool AS, bool WS> inline int bw_array(int a, int w) {
+#pragma HLS INLINE
+    const int N = AW + WW + 1;
+    unsigned sum = 0, corr = 0;
+    for (int j = 0; j < WW; j++) {
+#pragma HLS UNROLL
+        for (int i = 0; i < AW; i++) {
+#pragma HLS UNROLL
+            if (!Keep::keep(i, j))
+                continue;
+            const bool neg = (AS && i == AW - 1) != (WS && j == WW - 1);
+            const unsigned bit = (unsigned)((a >> i) & (w >> j) & 1);
+            if (neg) {
+                sum += (bit ^ 1u) << (i + j);
+                corr += 1u << (i + j);
+            } else {
+                sum += bit << (i + j);
+            }
+        }
+    }
+    const unsigned r = (sum - corr) & ((1u << N) - 1u);
+    return (int)(r ^ (1u << (N - 1))) - (1 << (N - 1));
 }
 
 // Position of the leading one (0 for x == 0).

@@ -3,6 +3,8 @@
 #define APPROX_MULT_H_
 
 #include "approx_bam.h"
+#include "approx_bperf.h"
+#include "approx_btrunc.h"
 #include "approx_bxp.h"
 #include "approx_drum.h"
 #include "approx_exact.h"

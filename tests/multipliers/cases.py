@@ -17,15 +17,24 @@ TEST_PARAMS: dict[str, list[str]] = {
     "drum": ["2", "3", "5"],
     "bxps": ["1l3", "2l1", "2l2", "3l1", "4l1"],
     "bxpd": ["1l3", "2l1", "2l2", "3l1", "4l1"],
+    "btrunc": ["1", "2", "3", "5", "8", "14"],
+    "bctrunc": ["1", "2", "4", "6", "9", "13"],
+    "bperfw": ["1", "2", "3", "7"],
+    "bperfa": ["1", "2", "5"],
 }
 SMALL_WIDTHS = [(a, w) for a in (2, 3, 4) for w in (2, 3, 4)]
 ALL_SIGNS = [(False, True), (True, True), (False, False), (True, False)]
 BIG_CONFIGS = [(8, 8, False, True), (8, 8, True, True), (5, 3, False, True), (2, 8, True, True)]
+#: two's-complement (Baugh-Wooley) families are also checked at 8x8 with unsigned weights
+NATIVE_BIG_CONFIGS = [(8, 8, False, False), (8, 8, True, False)]
 
 
 def designs_for(family: str, small: bool) -> list[Design]:
     """Every valid design of a family over the small (all widths 2..4, all signs) or big configs."""
-    configs = [(a, w, sa, sw) for a, w in SMALL_WIDTHS for sa, sw in ALL_SIGNS] if small else BIG_CONFIGS
+    if small:
+        configs = [(a, w, sa, sw) for a, w in SMALL_WIDTHS for sa, sw in ALL_SIGNS]
+    else:
+        configs = BIG_CONFIGS + ([] if FAMILIES[family].sign_magnitude else NATIVE_BIG_CONFIGS)
     out = []
     for a, w, sa, sw in configs:
         for p in TEST_PARAMS[family]:

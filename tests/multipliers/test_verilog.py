@@ -87,6 +87,8 @@ def test_verilog_matches_numpy(small: bool, tmp_path: Path, verilator: str) -> N
 LINT_CASES = [
     "exact_s8s8", "trunc3_u4s4", "ctrunc4_s8s8", "perfw2_u8s3", "perfa1_s2u5", "bamh1v3_u8s8",
     "mitchell_s8s8", "mitchell0_u2s2", "drum3_u8s8", "drum8_s4s4", "bxps4l1_u8s8", "bxpd2l2_s7s8", "bxpd1l3_u3u3",
+    "btrunc3_u4s4", "btrunc14_s8s8", "bctrunc2_s2s2", "bctrunc6_u8s8", "bctrunc4_s4u3", "bperfw2_u8s8",
+    "bperfw1_s2s2", "bperfa1_s8s8", "bperfa2_u4u4",
 ]  # fmt: skip
 
 

@@ -7,6 +7,8 @@ core always works on ``a_bits`` x ``w_bits`` magnitudes, whatever the signedness
 keeps the errors sign-symmetric (a truncation rounds towards zero, not towards -inf),
 which keeps the bias small for zero-mean weights; the price is two conditional negations
 and one on the result in hardware, paid in the cost table. ``exact`` is a plain signed ``*``.
+Families with ``sign_magnitude = False`` (the Baugh-Wooley ones) skip the shell and model
+the two's-complement array of the codes directly.
 """
 
 from __future__ import annotations
@@ -70,8 +72,13 @@ class Design:
         if "table" not in self._cache:
             a = self.a_codes[:, None]
             w = self.w_codes[None, :]
-            mag = self.impl.core(np.abs(a), np.abs(w), self.a_bits, self.w_bits, self.params)
-            t = (np.sign(a) * np.sign(w) * mag).astype(np.int64)
+            if self.impl.sign_magnitude:
+                mag = self.impl.core(np.abs(a), np.abs(w), self.a_bits, self.w_bits, self.params)
+                t = (np.sign(a) * np.sign(w) * mag).astype(np.int64)
+            else:
+                t = self.impl.native(  # type: ignore[attr-defined]
+                    a, w, self.a_bits, self.w_bits, self.a_signed, self.w_signed, self.params
+                ).astype(np.int64)
             t.setflags(write=False)
             self._cache["table"] = t
         return self._cache["table"]

@@ -2,10 +2,14 @@
 
 A family is a parameterised unsigned *core* ``core(ma, mw) -> approximate ma*mw`` on
 operand magnitudes of ``a_bits`` x ``w_bits`` bits, plus the names of its C++ class and
-Verilog module. Signedness is not a family concern: :mod:`toolkit.multipliers.design`
-wraps every core in the same sign-magnitude shell (``sign(a) sign(w) core(|a|, |w|)``),
-exactly as ``approx::mul`` in ``hls/multipliers/approx_common.h`` and the front/back
-ends of every ``hls/multipliers/approx_*.v`` do.
+Verilog module. For these families signedness is not a family concern:
+:mod:`toolkit.multipliers.design` wraps every core in the same sign-magnitude shell
+(``sign(a) sign(w) core(|a|, |w|)``), exactly as ``approx::mul`` in
+``hls/multipliers/approx_common.h`` and the front/back ends of those ``approx_*.v`` do.
+
+A :class:`TwosComplementFamily` instead approximates the two's-complement (Baugh-Wooley)
+partial-product array of the operand *codes* directly (no shell): it sets
+``sign_magnitude = False`` and implements :meth:`TwosComplementFamily.native`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ class Family(ABC):
     verilog_module: ClassVar[str]
     #: parameter sets of the default catalogue (filtered by :meth:`check` per width pair)
     catalogue: ClassVar[Sequence[Params]] = ({},)
+    #: True: Design wraps :meth:`core` in the sign-magnitude shell; False: see TwosComplementFamily
+    sign_magnitude: ClassVar[bool] = True
 
     def parse(self, text: str) -> Params:
         """Parse the parameter text of a name into a dict (raises MultiplierError)."""
@@ -70,6 +76,29 @@ class Family(ABC):
     @abstractmethod
     def verilog_params(self, params: Params) -> Params:
         """Family parameters of the Verilog module (widths and signedness are added by Design)."""
+
+
+class TwosComplementFamily(Family):
+    """A family defined on two's-complement operand codes (no sign-magnitude shell)."""
+
+    sign_magnitude = False
+
+    @abstractmethod
+    def native(
+        self,
+        a: np.ndarray,
+        w: np.ndarray,
+        a_bits: int,
+        w_bits: int,
+        a_signed: bool,
+        w_signed: bool,
+        params: Params,
+    ) -> np.ndarray:
+        """Approximate product of operand codes (broadcasting int64 arrays, signed codes negative)."""
+
+    def core(self, ma: np.ndarray, mw: np.ndarray, a_bits: int, w_bits: int, params: Params) -> np.ndarray:
+        """On unsigned operands both views coincide: the unsigned x unsigned design."""
+        return self.native(ma, mw, a_bits, w_bits, False, False, params)
 
 
 def require(ok: bool, family: str, what: str, value: int, accepted: str) -> None:

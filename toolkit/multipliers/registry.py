@@ -2,7 +2,7 @@
 
 Name grammar::
 
-    name     := family params "_" operands          e.g. trunc2_u4s4, bamh1v3_s8s8
+    name     := family params "_" operands          e.g. trunc2_u4s4, bamh1v3_s8s8, btrunc3_u4s4
     operands := sign a_bits sign w_bits             sign: u (unsigned) | s (two's complement)
                                                     bits: 2..8, activation first
 
@@ -19,6 +19,12 @@ import numpy as np
 
 from toolkit.multipliers.design import MAX_BITS, MIN_BITS, Design
 from toolkit.multipliers.families.axbxp import BlockedDynamic, BlockedStatic
+from toolkit.multipliers.families.baugh_wooley import (
+    BCompensatedTruncated,
+    BPerforatedActivation,
+    BPerforatedWeight,
+    BTruncated,
+)
 from toolkit.multipliers.families.broken_array import BrokenArray
 from toolkit.multipliers.families.drum import Drum
 from toolkit.multipliers.families.exact import Exact
@@ -40,6 +46,10 @@ FAMILIES: dict[str, Family] = {
         Drum(),
         BlockedStatic(),
         BlockedDynamic(),
+        BTruncated(),
+        BCompensatedTruncated(),
+        BPerforatedWeight(),
+        BPerforatedActivation(),
     )
 }
 
