@@ -86,10 +86,19 @@ def quantize(
 
     Returns the ``precision.json`` document.
     """
+    from toolkit.models.zoo import VALIDATION_FRACTION
+
     config = config or DensityConfig()
-    data = resolve_data(model_spec, data_spec)
+    # Train on the fit part of the canonical split only: the validation part stays held out for
+    # the selection budget of `toolkit approx`, exactly as for the zoo models.
+    data, _ = resolve_data(model_spec, data_spec).validation_split(VALIDATION_FRACTION)
     spec = resolve_model(model_spec, data, config.seed)
     result = train_density(spec, data, config, verbose=verbose, label=f"quantize {spec.name}")
     evaluation = evaluate(result, data)
-    source = {"model": model_spec, "data": data.name, "n_train": int(len(data.x_train))}
+    source = {
+        "model": model_spec,
+        "data": data.name,
+        "n_train": int(len(data.x_train)),
+        "held_out_validation_fraction": VALIDATION_FRACTION,
+    }
     return write_outputs(Path(out_dir), result, evaluation, source)
