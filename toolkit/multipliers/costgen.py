@@ -17,6 +17,16 @@ Energy proxy = sum of those toggle rates (expected output transitions per operat
 every mapped net weighted equally), divided by the same sum for ``exact`` of the same
 widths and signedness (so exact = 1.0). It measures switched capacitance only to first
 order: nets are unweighted, routing and glitches are ignored.
+
+yosys/abc results depend a little on the batch a design is synthesized in (internal
+names and numbering differ), so every row is reproducible only within its batch. A batch
+is the catalogue of one width pair restricted to a family list, in catalogue order. A full
+run uses one batch of every family per width pair (``meta.families``). ``--families f,g``
+adds families to the committed table without touching its rows: per width pair it
+synthesizes ``exact`` + the catalogue designs of f, g; if ``exact`` comes out exactly as
+committed (so the proxies stay comparable), the new rows are merged and the batch is
+recorded in ``meta.batches["<a>x<w>"]``; otherwise that width pair is rerun fully (all of
+its rows replaced, one batch of every family). :func:`batches_of` lists a pair's batches.
 """
 
 from __future__ import annotations
@@ -38,7 +48,7 @@ import numpy as np
 from toolkit.multipliers.design import Design
 from toolkit.multipliers.family import MultiplierError
 from toolkit.multipliers.netlist import Netlist
-from toolkit.multipliers.registry import FAMILIES, list_designs
+from toolkit.multipliers.registry import FAMILIES, get_design, list_designs
 
 TABLE = Path(__file__).parent / "data" / "costs.json"
 FLOW = "synth_xilinx -family xc7 -nodsp -noiopad -top batch_top"
@@ -121,21 +131,144 @@ def normalise(raw: dict[str, dict[str, Any]], designs: list[Design]) -> dict[str
     return raw
 
 
-def write_table(rows: dict[str, dict[str, Any]], vectors: int, path: Path) -> None:
+def batch_designs(a_bits: int, w_bits: int, families: list[str]) -> list[Design]:
+    """The batch of a width pair for a family list: its catalogue designs of those families, in order."""
+    return [d for d in list_designs(a_bits=a_bits, w_bits=w_bits) if d.family in families]
+
+
+def batches_of(meta: dict[str, Any], a_bits: int, w_bits: int) -> list[list[str]]:
+    """Family lists of the batches the committed rows of a width pair come from."""
+    return meta.get("batches", {}).get(f"{a_bits}x{w_bits}", [meta["families"]])
+
+
+def reproduction_batches(
+    meta: dict[str, Any], a_bits: int, w_bits: int
+) -> list[tuple[list[Design], list[str]]]:
+    """Per batch of a width pair: its designs and the names whose committed rows it produced (a
+    family's rows come from the last batch listing it; exact's from every batch, identically)."""
+    fams = batches_of(meta, a_bits, w_bits)
+    out = []
+    for k, b in enumerate(fams):
+        designs = batch_designs(a_bits, w_bits, b)
+        owned = [
+            d.name for d in designs if d.family == "exact" or all(d.family not in x for x in fams[k + 1 :])
+        ]
+        out.append((designs, owned))
+    return out
+
+
+def write_table(
+    rows: dict[str, dict[str, Any]],
+    vectors: int,
+    path: Path,
+    families: list[str] | None = None,
+    batches: dict[str, list[list[str]]] | None = None,
+) -> None:
     """Write the table as JSON with one design per line (reviewable diffs)."""
     version = subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
-    meta = {
+    meta: dict[str, Any] = {
         "tool": version,
         "flow": FLOW,
         "vectors": vectors,
-        "families": list(FAMILIES),
+        "families": families if families is not None else list(FAMILIES),
         "energy_proxy": "sum of toggle rates of used LUT/MUXF7/MUXF8/CARRY4 outputs over seeded uniform "
         "random operands, divided by that of exact at the same widths and signedness",
         "regenerate": "python -m toolkit.multipliers.costgen",
     }
+    if batches:
+        meta["batches"] = {k: batches[k] for k in sorted(batches)}
     body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(rows[k], sort_keys=True)}" for k in sorted(rows))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"meta": ' + json.dumps(meta, sort_keys=True) + ',\n "designs": {\n' + body + "\n}}\n")
+
+
+MEASURED = ("luts", "carry4", "muxf7", "muxf8", "inv", "toggles")
+
+
+def run_batches(
+    batches: dict[tuple[int, int], list[Design]], vectors: int, jobs: int, finish: Any = None
+) -> dict[str, dict[str, Any]]:
+    """Measure batches in parallel with a progress bar; ``finish(key, rows)`` may return a follow-up
+    batch for the same key (measured too, its rows replacing the first ones)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    raw: dict[str, dict[str, Any]] = {}
+    t0 = time.time()
+    total = sum(len(b) for b in batches.values())
+    with (
+        Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as bar,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
+        task = bar.add_task(f"synthesizing {total} designs", total=total)
+        futures = {pool.submit(measure_batch, b, vectors): key for key, b in sorted(batches.items())}
+        while futures:
+            fut = next(as_completed(futures))
+            key = futures.pop(fut)
+            rows = fut.result()
+            follow = finish(key, rows) if finish is not None else None
+            if follow:
+                total += len(follow)
+                bar.update(task, total=total, description=f"synthesizing {total} designs")
+                futures[pool.submit(measure_batch, follow, vectors)] = key
+            else:
+                raw.update(rows)
+            bar.advance(task, len(rows))
+            if not bar.console.is_terminal:  # keep a readable log when redirected
+                note = f", rerunning fully ({len(follow)} designs)" if follow else ""
+                print(f"{key[0]}x{key[1]} done{note} ({time.time() - t0:.0f} s)", flush=True)
+    return raw
+
+
+def add_families(args: argparse.Namespace, families: list[str]) -> int:
+    """Merge the rows of ``families`` into the committed table (see the module docstring)."""
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        print(f"error: unknown families {unknown}: expected some of {', '.join(FAMILIES)}", file=sys.stderr)
+        return 2
+    doc = json.loads(TABLE.read_text())
+    meta, old = doc["meta"], doc["designs"]
+    batch_fams = ["exact", *[f for f in FAMILIES if f in families and f != "exact"]]
+    pairs = sorted({(d.a_bits, d.w_bits) for d in list_designs()})
+    if args.widths:
+        wanted = {tuple(int(x) for x in s.split("x")) for s in args.widths.split(",")}
+        pairs = [p for p in pairs if p in wanted]
+    batches = {p: batch_designs(*p, batch_fams) for p in pairs}
+    full: set[tuple[int, int]] = set()
+
+    def finish(key: tuple[int, int], rows: dict[str, dict[str, Any]]) -> list[Design] | None:
+        if key in full:
+            return None
+        exact = [n for n in rows if n.startswith("exact_")]
+        if all(n in old and all(rows[n][k] == old[n][k] for k in MEASURED) for n in exact):
+            return None
+        full.add(key)
+        return batch_designs(*key, list(FAMILIES))
+
+    t0 = time.time()
+    raw = run_batches(batches, args.vectors, args.jobs, finish)
+    recorded = dict(meta.get("batches", {}))
+    rows = dict(old)
+    for (a_bits, w_bits), designs in batches.items():
+        tag = f"{a_bits}x{w_bits}"
+        if (a_bits, w_bits) in full:
+            designs = batch_designs(a_bits, w_bits, list(FAMILIES))
+            for name in [
+                n for n in rows if get_design(n).a_bits == a_bits and get_design(n).w_bits == w_bits
+            ]:
+                del rows[name]
+            recorded[tag] = [list(FAMILIES)]
+        else:
+            kept = [b for b in batches_of(meta, a_bits, w_bits) if b != batch_fams]
+            recorded[tag] = [*kept, batch_fams]
+        rows.update(normalise({d.name: raw[d.name] for d in designs}, designs))
+    write_table(rows, args.vectors, args.out, meta["families"], recorded)
+    print(
+        f"merged {len(raw)} rows into {args.out} in {time.time() - t0:.0f} s; width pairs rerun fully "
+        f"(exact changed in the smaller batch): {', '.join(f'{a}x{w}' for a, w in sorted(full)) or 'none'}"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,10 +280,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vectors", type=int, default=DEFAULT_VECTORS, help="random operand pairs for toggles")
     ap.add_argument("--out", type=Path, default=TABLE, help=f"output JSON (default {TABLE})")
     ap.add_argument("--widths", help="only these width pairs, e.g. '4x4,8x8' (for quick checks)")
+    ap.add_argument(
+        "--families",
+        help="add only these families' rows to the committed table, e.g. 'btrunc,bctrunc' (keeps the "
+        "other rows unless exact changes in the smaller batch; see the module docstring)",
+    )
     args = ap.parse_args(argv)
     if shutil.which("yosys") is None:
         print("error: yosys is not on PATH (apt-get install yosys)", file=sys.stderr)
         return 2
+    if args.families:
+        return add_families(args, [f.strip() for f in args.families.split(",") if f.strip()])
     designs = list_designs()
     if args.widths:
         wanted = {tuple(int(x) for x in s.split("x")) for s in args.widths.split(",")}
@@ -158,27 +298,8 @@ def main(argv: list[str] | None = None) -> int:
     batches: dict[tuple[int, int], list[Design]] = defaultdict(list)
     for d in designs:
         batches[(d.a_bits, d.w_bits)].append(d)
-    raw: dict[str, dict[str, Any]] = {}
     t0 = time.time()
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with (
-        Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
-        ) as bar,
-        ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool,
-    ):
-        task = bar.add_task(f"synthesizing {len(designs)} designs", total=len(designs))
-        futures = {pool.submit(measure_batch, b, args.vectors): key for key, b in sorted(batches.items())}
-        for fut in as_completed(futures):
-            raw.update(fut.result())
-            bar.advance(task, len(batches[futures[fut]]))
-            if not bar.console.is_terminal:  # keep a readable log when redirected
-                a_bits, w_bits = futures[fut]
-                print(
-                    f"{len(raw)}/{len(designs)} designs ({a_bits}x{w_bits} done, {time.time() - t0:.0f} s)",
-                    flush=True,
-                )
+    raw = run_batches(batches, args.vectors, args.jobs)
     write_table(normalise(raw, designs), args.vectors, args.out)
     print(f"wrote {len(raw)} designs to {args.out} in {time.time() - t0:.0f} s")
     return 0
