@@ -13,8 +13,9 @@
 // streamed out one code per beat while the next group computes.
 // Dense is IN_H = IN_W = 1, K_H = K_W = 1, IN_C = fan-in.
 //
-// Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) + 1,
-// provided FAN >= LANES - 1 and the consumer takes one code per cycle.
+// Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) + 1 when
+// FAN >= LANES and the consumer takes one code per cycle; a group whose LANES results
+// take longer to drain than FAN holds the pipeline (toolkit/rtlgen/cycles.py models both).
 `default_nettype none
 module tk_mac #(
     parameter integer IN_H = 1,

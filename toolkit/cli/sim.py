@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -54,7 +53,7 @@ def sim(
       toolkit sim --model zoo:mnist1d-cnn --plan plan.json --fold 4
     """
     from toolkit.models.datasets import load_dataset
-    from toolkit.models.loading import default_dataset_for, load_keras_file, load_model
+    from toolkit.models.loading import default_dataset_for, load_model
     from toolkit.models.reader import read_model
     from toolkit.plan import load_plan
     from toolkit.rtlgen.run import simulate
@@ -64,14 +63,11 @@ def sim(
             raise ToolkitError(
                 "--build takes the model, data and plan from the folder: drop --model/--data/--plan"
             )
-        from toolkit.rtlgen.build_dir import read_build_dir
+        if board is not None:
+            raise ToolkitError("--build takes the board from DIR/build.json: drop --board")
+        from toolkit.rtlgen.build_dir import sim_step
 
-        folder = read_build_dir(build_dir)
-        data = load_dataset(folder.data)
-        model_ir, _ = read_model(load_keras_file(folder.model))
-        plan = load_plan(folder.plan, model_ir) if folder.plan else None
-        board = board or folder.board
-        label = str(folder.path)
+        result = sim_step(build_dir, limit, fold, area=not no_area)
     else:
         model_spec = model_spec or "zoo:digits-cnn"
         data_spec = data_spec or default_dataset_for(model_spec)
@@ -82,11 +78,8 @@ def sim(
         data = load_dataset(data_spec)
         model_ir, _ = read_model(load_model(model_spec, verbose=not as_json))
         plan = load_plan(plan_path, model_ir) if plan_path else None
-        label = model_spec
-    result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area)
-    result["source"] = label
-    if build_dir is not None:
-        (Path(build_dir) / "sim.json").write_text(json.dumps(result, indent=2) + "\n")
+        result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area)
+        result["source"] = model_spec
     if as_json:
         click.echo(json.dumps(result))
         return

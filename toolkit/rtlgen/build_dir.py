@@ -60,3 +60,27 @@ def read_build_dir(path: Path | str) -> BuildFolder:
         data = str(path / data)
     plan = path / "plan.json"
     return BuildFolder(path, model, plan if plan.exists() else None, meta["board"], data, meta)
+
+
+def sim_step(
+    path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True
+) -> dict[str, Any]:
+    """The build step of the simulation path: simulate a build folder, write ``DIR/sim.json``.
+
+    A plain ``step(folder) -> artifact`` function, so the build pipeline can list it.
+    """
+    from toolkit.cache import write_atomic_json
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.loading import load_keras_file
+    from toolkit.models.reader import read_model
+    from toolkit.plan import load_plan
+    from toolkit.rtlgen.run import simulate
+
+    folder = read_build_dir(path)
+    data = load_dataset(folder.data)
+    model_ir, _ = read_model(load_keras_file(folder.model))
+    plan = load_plan(folder.plan, model_ir) if folder.plan else None
+    result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area)
+    result["source"] = str(folder.path)
+    write_atomic_json(folder.path / "sim.json", result)
+    return result
