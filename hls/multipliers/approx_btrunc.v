@@ -53,7 +53,8 @@ module approx_btrunc #(
   reg [N-1:0] s, row;
   integer i, j;
   always @* begin
-    s = B;
+    // the gated compensation joins the correction constant (no extra adder)
+    s = (CI != 0 && a != {AW{1'b0}} && w != {WW{1'b0}}) ? B + C : B;
     for (j = 0; j < WW; j = j + 1) begin
       row = {N{1'b0}};
       for (i = 0; i < AW; i = i + 1)
@@ -62,7 +63,6 @@ module approx_btrunc #(
                                                                                : (a[i] & w[j]);
       s = s + row;
     end
-    if (CI != 0 && a != {AW{1'b0}} && w != {WW{1'b0}}) s = s + C;
   end
 
   assign p = $signed(s);
