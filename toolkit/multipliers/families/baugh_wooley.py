@@ -37,7 +37,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from toolkit.multipliers.family import Params, TwosComplementFamily, require
+from toolkit.multipliers.families.shared import ColumnTruncation, RowPerforation
+from toolkit.multipliers.family import Params, TwosComplementFamily
 
 Keep = Callable[[int, int], bool]
 
@@ -76,24 +77,17 @@ def signed_compensation(k: int, a_bits: int, w_bits: int, a_signed: bool, w_sign
     return (s + 2) // 4
 
 
-class BTruncated(TwosComplementFamily):
+class BTruncated(ColumnTruncation, TwosComplementFamily):
     """``btrunc<k>``: columns i + j < k of the two's-complement array are dropped."""
 
     name = "btrunc"
-    pattern = r"(?P<k>\d+)"
     grammar = "'btrunc<k>' with k >= 1 dropped columns, e.g. btrunc2"
     header = "approx_btrunc.h"
     verilog_file = "approx_btrunc.v"
     verilog_module = "approx_btrunc"
     catalogue = ({"k": 1}, {"k": 2}, {"k": 3}, {"k": 4}, {"k": 6})
     compensated = False
-
-    def format(self, params: Params) -> str:
-        return str(params["k"])
-
-    def check(self, params: Params, a_bits: int, w_bits: int) -> None:
-        top = a_bits + w_bits - 2
-        require(1 <= params["k"] <= top, self.name, "k", params["k"], f"1..{top} at {a_bits}x{w_bits} bits")
+    cpp_template = "approx::btrunc"
 
     def native(
         self,
@@ -112,14 +106,6 @@ class BTruncated(TwosComplementFamily):
             out = out + np.where((np.asarray(a) != 0) & (np.asarray(w) != 0), c, 0)
         return out
 
-    def cpp_class(self, params: Params) -> str:
-        return (
-            f"approx::btrunc<{params['k']}, true>" if self.compensated else f"approx::btrunc<{params['k']}>"
-        )
-
-    def verilog_params(self, params: Params) -> Params:
-        return {"K": params["k"], "COMP": int(self.compensated)}
-
 
 class BCompensatedTruncated(BTruncated):
     """``bctrunc<k>``: btrunc plus the rounded expected value of the dropped signed bits."""
@@ -130,24 +116,17 @@ class BCompensatedTruncated(BTruncated):
     compensated = True
 
 
-class BPerforatedWeight(TwosComplementFamily):
+class BPerforatedWeight(RowPerforation, TwosComplementFamily):
     """``bperfw<m>``: rows j < m of the two's-complement array (low weight bits) are dropped."""
 
     name = "bperfw"
-    pattern = r"(?P<m>\d+)"
     grammar = "'bperfw<m>' with m >= 1 perforated weight bits, e.g. bperfw1"
     header = "approx_bperf.h"
     verilog_file = "approx_bperf.v"
     verilog_module = "approx_bperf"
     catalogue = ({"m": 1}, {"m": 2})
     on_weight = True
-
-    def format(self, params: Params) -> str:
-        return str(params["m"])
-
-    def check(self, params: Params, a_bits: int, w_bits: int) -> None:
-        bits = w_bits if self.on_weight else a_bits
-        require(1 <= params["m"] <= bits - 1, self.name, "m", params["m"], f"1..{bits - 1} at {bits} bits")
+    cpp_template = "approx::bperf"
 
     def native(
         self,
@@ -162,12 +141,6 @@ class BPerforatedWeight(TwosComplementFamily):
         m = params["m"]
         keep: Keep = (lambda i, j: j >= m) if self.on_weight else (lambda i, j: i >= m)
         return signed_array(a, w, a_bits, w_bits, a_signed, w_signed, keep)
-
-    def cpp_class(self, params: Params) -> str:
-        return f"approx::bperf<{params['m']}, {'true' if self.on_weight else 'false'}>"
-
-    def verilog_params(self, params: Params) -> Params:
-        return {"M": params["m"], "ON_W": int(self.on_weight)}
 
 
 class BPerforatedActivation(BPerforatedWeight):

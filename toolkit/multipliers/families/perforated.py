@@ -9,39 +9,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.multipliers.family import Family, Params, pp_array, require
+from toolkit.multipliers.families.shared import RowPerforation
+from toolkit.multipliers.family import Family, Params, pp_array
 
 
-class PerforatedWeight(Family):
+class PerforatedWeight(RowPerforation, Family):
     """``perfw<m>``: rows j < m of the weight are removed."""
 
     name = "perfw"
-    pattern = r"(?P<m>\d+)"
     grammar = "'perfw<m>' with m >= 1 perforated weight bits, e.g. perfw1"
     header = "approx_perf.h"
     verilog_file = "approx_perf.v"
     verilog_module = "approx_perf"
     catalogue = ({"m": 1}, {"m": 2})
     on_weight = True
-
-    def format(self, params: Params) -> str:
-        return str(params["m"])
-
-    def check(self, params: Params, a_bits: int, w_bits: int) -> None:
-        bits = w_bits if self.on_weight else a_bits
-        require(1 <= params["m"] <= bits - 1, self.name, "m", params["m"], f"1..{bits - 1} at {bits} bits")
+    cpp_template = "approx::perf"
 
     def core(self, ma: np.ndarray, mw: np.ndarray, a_bits: int, w_bits: int, params: Params) -> np.ndarray:
         m = params["m"]
         if self.on_weight:
             return pp_array(ma, mw, a_bits, w_bits, lambda i, j: j >= m)
         return pp_array(ma, mw, a_bits, w_bits, lambda i, j: i >= m)
-
-    def cpp_class(self, params: Params) -> str:
-        return f"approx::perf<{params['m']}, {'true' if self.on_weight else 'false'}>"
-
-    def verilog_params(self, params: Params) -> Params:
-        return {"M": params["m"], "ON_W": int(self.on_weight)}
 
 
 class PerforatedActivation(PerforatedWeight):

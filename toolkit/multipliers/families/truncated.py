@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.multipliers.family import Family, Params, pp_array, require
+from toolkit.multipliers.families.shared import ColumnTruncation
+from toolkit.multipliers.family import Family, Params, pp_array
 
 
 def compensation(k: int, a_bits: int, w_bits: int) -> int:
@@ -20,24 +21,17 @@ def compensation(k: int, a_bits: int, w_bits: int) -> int:
     return (s + 2) // 4
 
 
-class Truncated(Family):
+class Truncated(ColumnTruncation, Family):
     """``trunc<k>``, k = number of dropped columns, 1 <= k <= a_bits + w_bits - 2."""
 
     name = "trunc"
-    pattern = r"(?P<k>\d+)"
     grammar = "'trunc<k>' with k >= 1 dropped columns, e.g. trunc2"
     header = "approx_trunc.h"
     verilog_file = "approx_trunc.v"
     verilog_module = "approx_trunc"
     catalogue = ({"k": 2}, {"k": 4})
     compensated = False
-
-    def format(self, params: Params) -> str:
-        return str(params["k"])
-
-    def check(self, params: Params, a_bits: int, w_bits: int) -> None:
-        top = a_bits + w_bits - 2
-        require(1 <= params["k"] <= top, self.name, "k", params["k"], f"1..{top} at {a_bits}x{w_bits} bits")
+    cpp_template = "approx::trunc"
 
     def core(self, ma: np.ndarray, mw: np.ndarray, a_bits: int, w_bits: int, params: Params) -> np.ndarray:
         k = params["k"]
@@ -46,12 +40,6 @@ class Truncated(Family):
             c = compensation(k, a_bits, w_bits)
             out = out + np.where((np.asarray(ma) != 0) & (np.asarray(mw) != 0), c, 0)
         return out
-
-    def cpp_class(self, params: Params) -> str:
-        return f"approx::trunc<{params['k']}, true>" if self.compensated else f"approx::trunc<{params['k']}>"
-
-    def verilog_params(self, params: Params) -> Params:
-        return {"K": params["k"], "COMP": int(self.compensated)}
 
 
 class CompensatedTruncated(Truncated):
