@@ -56,7 +56,6 @@ class ApproxProduct:
         self.rows = np.flatnonzero(np.any(self.error != 0, axis=1))  # activation codes with any error
         self.cols = np.flatnonzero(np.any(self.error != 0, axis=0))  # weight codes with any error
         self.name = self.design.name
-        self.max_product = int(np.abs(self.design.table()).max(initial=0))
 
     # ---- ProductKernel --------------------------------------------------------------
     def matmul(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -117,13 +117,9 @@ def fit_correction(
         c = np.zeros(weight_matrix.shape[1])
         d = (alpha * mean_a + beta)[w_index].sum(axis=0)  # E[e(a, w)] per weight, summed
     scale = float(1 << frac_bits)
-    source = "least-squares" + ("" if p_a is None else " (calibration histogram)")
+    source = "least-squares (" + ("uniform activations" if p_a is None else "calibration histogram") + ")"
     return Correction(
-        mode,
-        frac_bits,
-        np.rint(c * scale).astype(np.int64),
-        np.rint(d * scale).astype(np.int64),
-        source if p_a is not None else source + " (uniform activations)",
+        mode, frac_bits, np.rint(c * scale).astype(np.int64), np.rint(d * scale).astype(np.int64), source
     )
 
 

@@ -88,15 +88,14 @@ class Emulator:
         layer = self.model.layer(layer_name)
         if not isinstance(layer, ir.MacLayer):
             raise ToolkitError(f"layer {layer_name!r} is a {layer.kind}, not a MAC layer")
-        codes = np.asarray(codes, dtype=np.int64)
-        for prior in self.model.layers:
-            if prior.name == layer_name:
-                break
-            codes = run_layer(codes, prior, self.products.get(prior.name, EXACT))
+        codes = self._run(np.asarray(codes, dtype=np.int64), stop_before=layer_name)
         return codes.reshape(len(codes), -1) if isinstance(layer, ir.Dense) else im2col(codes, layer)
 
-    def _run(self, codes: np.ndarray) -> np.ndarray:
+    def _run(self, codes: np.ndarray, stop_before: str | None = None) -> np.ndarray:
+        """Codes through every layer, or through those before ``stop_before``."""
         for layer in self.model.layers:
+            if layer.name == stop_before:
+                break
             codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))
         return codes
 

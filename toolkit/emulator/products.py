@@ -32,15 +32,13 @@ class ProductKernel(Protocol):
         ...
 
 
-def exact_matmul(a: np.ndarray, w: np.ndarray, max_abs_product: int | None = None) -> np.ndarray:
+def exact_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``a @ w`` on integers, exactly, using float BLAS whenever a bound proves it exact.
 
-    ``max_abs_product`` bounds ``|a[n,k] * w[k,o]|`` (computed from the operands if
-    not given); the sum over ``K`` terms is then bounded by ``K * max_abs_product``.
+    The bound is ``K * max|a| * max|w|``: no partial sum can exceed it in magnitude.
     """
     k = a.shape[-1]
-    if max_abs_product is None:
-        max_abs_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    max_abs_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
     bound = k * max_abs_product
     if bound < FLOAT32_EXACT:
         return (a.astype(np.float32) @ w.astype(np.float32)).astype(np.int64)
