@@ -47,12 +47,12 @@ def proxy_energy(model_ir, plan) -> float:
 
 
 def run_model(name: str, multiplier: str, limit: int | None) -> dict:
+    from toolkit.boards import load_board
     from toolkit.rtlgen import RtlDevice, build, generate, predict_cycles
     from toolkit.rtlgen.area import synthesize
-    from toolkit.rtlgen.boards import board_facts
     from toolkit.rtlgen.power import model_power
 
-    board = board_facts("pynq-z2")
+    board = load_board("pynq-z2")
     model_ir, _ = read_model(load_zoo_model(name, verbose=False))
     data = load_dataset(ZOO[name].dataset)
     x = data.x_test[:limit]

@@ -14,7 +14,6 @@ from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.precision import Precision
 from toolkit.rtlgen import find_verilator, generate
-from toolkit.rtlgen.boards import board_facts
 from toolkit.rtlgen.build_dir import read_build_dir
 
 
@@ -68,11 +67,6 @@ def test_bad_fold_is_named() -> None:
     with pytest.raises(ToolkitError, match="fold names 'conv9'.*its MAC layers are fc"):
         generate(_tiny_ir(), fold={"conv9": 2})
     assert generate(_tiny_ir(), fold={"fc": 1}).stages[0].lanes == 1
-
-
-def test_unknown_board_lists_known_ones() -> None:
-    with pytest.raises(ToolkitError, match="board 'zedboard' is unknown .*pynq-z2"):
-        board_facts("zedboard")
 
 
 def test_build_folder_errors(tmp_path) -> None:

@@ -49,6 +49,7 @@ def cli() -> None:
 
 def _register() -> None:
     from toolkit.cli.approx import approx
+    from toolkit.cli.boards import boards
     from toolkit.cli.emulate import emulate
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
@@ -56,6 +57,7 @@ def _register() -> None:
     from toolkit.cli.zoo import zoo
 
     cli.add_command(approx)
+    cli.add_command(boards)
     cli.add_command(emulate)
     cli.add_command(multipliers)
     cli.add_command(quantize)

@@ -20,9 +20,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.boards import Board
 from toolkit.cache import cache_dir, content_hash, write_atomic_json
 from toolkit.errors import ToolkitError
-from toolkit.rtlgen.boards import BoardFacts
 from toolkit.rtlgen.generate import TOP, RtlDesign
 
 # LUT sites taken by LUT-RAM primitives (SLICEM LUTs)
@@ -41,9 +41,9 @@ class Area:
     flow: str
     seconds: float
 
-    def percent(self, board: BoardFacts) -> dict[str, float]:
+    def percent(self, board: Board) -> dict[str, float]:
         """Whole-design utilisation as a percentage of the board's device."""
-        caps = {"lut": board.lut, "ff": board.ff, "bram36": board.bram36, "dsp": board.dsp}
+        caps = board.resources
         return {k: 100.0 * self.total[k] / v for k, v in caps.items()}
 
     def to_json(self) -> dict:

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toolkit.boards import Board
 from toolkit.rtlgen.activity import Activity
 from toolkit.rtlgen.area import Area
-from toolkit.rtlgen.boards import BoardFacts
 
 PJ = 1e-12
 #: switching energy per output toggle, joules (modelled constants, see the module docstring)
@@ -70,7 +70,7 @@ class PowerModel:
         }
 
 
-def model_power(area: Area, activity: Activity, board: BoardFacts, interval_cycles: float) -> PowerModel:
+def model_power(area: Area, activity: Activity, board: Board, interval_cycles: float) -> PowerModel:
     """Dynamic power of each module from its toggle rate and cells, plus the board's static power."""
     f = board.clock_mhz * 1e6
     per_module: dict[str, float] = {}

@@ -12,11 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.boards import load_board
 from toolkit.emulator.engine import Emulator
 from toolkit.errors import ToolkitError
 from toolkit.models.datasets import Dataset
 from toolkit.models.ir import ModelIR
-from toolkit.rtlgen.boards import board_facts
 from toolkit.rtlgen.cycles import predict_cycles
 from toolkit.rtlgen.device import RtlDevice
 from toolkit.rtlgen.generate import Fold, generate
@@ -33,7 +33,7 @@ def simulate(
     area: bool = True,
 ) -> dict[str, Any]:
     """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints."""
-    facts = board_facts(board)
+    facts = load_board(board)
     design = generate(model_ir, plan, fold)
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
@@ -81,7 +81,7 @@ def simulate(
         utilisation = synthesize(design)
         out["area"] = utilisation.to_json() | {
             "percent": utilisation.percent(facts),
-            "board_totals": {"lut": facts.lut, "ff": facts.ff, "bram36": facts.bram36, "dsp": facts.dsp},
+            "board_totals": facts.resources,
         }
         if result.activity is None:
             raise ToolkitError("the simulation library was built without toggle activity")
