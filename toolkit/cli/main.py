@@ -50,6 +50,7 @@ def cli() -> None:
 def _register() -> None:
     from toolkit.cli.approx import approx
     from toolkit.cli.boards import boards
+    from toolkit.cli.build import build
     from toolkit.cli.emulate import emulate
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
@@ -58,6 +59,7 @@ def _register() -> None:
 
     cli.add_command(approx)
     cli.add_command(boards)
+    cli.add_command(build)
     cli.add_command(emulate)
     cli.add_command(multipliers)
     cli.add_command(quantize)

@@ -1,0 +1,91 @@
+"""``toolkit build``: model + board -> quantized model, plan, checked HLS, simulated RTL, vendor projects, package."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from toolkit.pipeline.build import STEP_NAMES
+
+
+@click.command()
+@click.option("--board", default="pynq-z2", show_default=True, help="Target board (see `toolkit boards`).")
+@click.option("--model", "model_spec", default="zoo:digits-cnn", show_default=True,
+              help="zoo:NAME, a float Keras model or a QKeras model (.h5/.keras).")  # fmt: skip
+@click.option("--data", "data_spec", default=None,
+              help="digits, mnist1d or an .npz  [default: the zoo model's dataset]")  # fmt: skip
+@click.option("--budget", type=float, default=1.0, show_default=True,
+              help="Accuracy loss the multiplier selection may spend, percentage points (validation split).")  # fmt: skip
+@click.option("--plan", "plan_path", type=click.Path(dir_okay=False), default=None,
+              help="Use this plan.json instead of running the selection (checked against the model's hash).")  # fmt: skip
+@click.option("--quantize", "quantize_policy", type=click.Choice(["auto", "density", "keep"]), default="auto",
+              show_default=True,
+              help="density: activation-density bit-widths; keep: use a QKeras model as it is; "
+              "auto: density for zoo names and float models, keep for QKeras files.")  # fmt: skip
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Build folder  [default: builds/<model>-<board>]")  # fmt: skip
+@click.option("--from", "start_from", type=click.Choice(STEP_NAMES), default=None,
+              help="Rerun from this step even if it is up to date.")  # fmt: skip
+@click.option("--to", "stop_after", type=click.Choice(STEP_NAMES), default=None, help="Stop after this step.")
+@click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True,
+              help="hls4ml backend.")  # fmt: skip
+@click.option("--io-type", type=click.Choice(["io_parallel", "io_stream"]), default="io_parallel",
+              show_default=True, help="hls4ml I/O type.")  # fmt: skip
+@click.option("--strategy", type=click.Choice(["Latency", "Resource"]), default="Latency", show_default=True,
+              help="hls4ml strategy.")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for training and selection.")
+@click.option("--json", "as_json", is_flag=True, help="Print the step records as JSON.")
+def build(
+    board: str,
+    model_spec: str,
+    data_spec: str | None,
+    budget: float,
+    plan_path: str | None,
+    quantize_policy: str,
+    out_dir: str | None,
+    start_from: str | None,
+    stop_after: str | None,
+    backend: str,
+    io_type: str,
+    strategy: str,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Build an approximate-MAC accelerator for a board, step by step, into a build folder.
+
+    \b
+    Steps (each writes its artifacts and DIR/steps/NN-STEP.json):
+      quantize  activation-density bit-widths per layer (zoo/float models)  -> model.h5, quantize/
+      approx    FAMES: one approximate multiplier (+ correction) per layer -> plan.json, approx/
+      hls       hls4ml project; C-simulation must equal the emulator       -> hls/, csim.json
+      rtl       Verilator simulation of the generated RTL (when installed) -> sim.json
+      synth     Vitis HLS + Vivado Tcl; runs them only where installed     -> vendor/, synth.json
+      package   everything the board needs                                  -> package/
+
+    A rerun reuses every step whose inputs are unchanged and resumes after an
+    interrupted or failed one; --from STEP forces a rerun from STEP.
+
+    \b
+    Examples:
+      toolkit build --board pynq-z2
+      toolkit build --board zcu104 --model zoo:mnist1d-cnn --budget 0.5
+      toolkit build --board pynq-z2 --model my_qkeras.h5 --data my_data.npz --out builds/mine
+      toolkit build --out builds/digits-cnn-pynq-z2 --from approx --budget 2
+    """
+    from rich.console import Console
+
+    from toolkit.pipeline.build import build as run
+    from toolkit.pipeline.engine import BuildConfig
+    from toolkit.pipeline.summary import summary_table
+
+    console = Console(stderr=as_json)
+    config = BuildConfig(
+        board=board, model=model_spec, data=data_spec, budget=budget, plan=plan_path, quantize=quantize_policy,
+        seed=seed, backend=backend, io_type=io_type, strategy=strategy,
+    )  # fmt: skip
+    result = run(config, out_dir, start_from=start_from, stop_after=stop_after, log=console.print)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+        return
+    console.print(summary_table(result))

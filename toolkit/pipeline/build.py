@@ -1,0 +1,50 @@
+"""``toolkit build``: the ordered step list and the summary of a build folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from toolkit.pipeline import steps
+from toolkit.pipeline.engine import BuildConfig, Step, run_build
+from toolkit.pipeline.package import package
+
+
+def _fmt_approx(r: dict[str, Any]) -> str:
+    if "energy_reduction" not in r:
+        return f"user plan {r.get('source', '')}"
+    return f"energy -{100 * r['energy_reduction']:.1f}% (modelled), test acc {100 * r['test']['plan']:.2f}%"
+
+
+STEPS: tuple[Step, ...] = (
+    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize"),
+         lambda r: f"{r['policy']}: bits {r['bits']}"),
+    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
+    Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
+         lambda r: f"C-sim == emulator on {r.get('equal')}/{r.get('n')} samples"),
+    Step("rtl", steps.rtl, ("sim.json",), ("board",),
+         lambda r: r.get("message") or f"RTL == emulator on {r['bit_exact_samples']}/{r['n']}, "
+         f"{r['cycles']['interval']:.0f} cycles/inference, {r['power_w']:.3f} W modelled"),
+    Step("synth", steps.synth, ("vendor", "synth.json"), ("bitstreams",), lambda r: r.get("message", "")),
+    Step("package", package, ("package",), (), lambda r: r.get("message", "")),
+)  # fmt: skip
+STEP_NAMES = tuple(s.name for s in STEPS)
+
+
+def default_out(config: BuildConfig) -> Path:
+    """builds/<model>-<board> (zoo: prefix and file suffix dropped)."""
+    model = config.model.removeprefix("zoo:")
+    return Path("builds") / f"{Path(model).stem}-{config.board}"
+
+
+def build(
+    config: BuildConfig,
+    out_dir: Path | None = None,
+    start_from: str | None = None,
+    stop_after: str | None = None,
+    log: Any = print,
+) -> dict[str, Any]:
+    """Run the build; returns {"dir", "config", "steps"} (the records, as in DIR/summary.json)."""
+    out_dir = Path(out_dir) if out_dir else default_out(config)
+    records = run_build(STEPS, out_dir, config, start_from=start_from, stop_after=stop_after, log=log)
+    return {"dir": str(out_dir), "config": config.to_json(), "steps": records}

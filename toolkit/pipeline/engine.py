@@ -1,0 +1,249 @@
+"""The build engine: ordered plain steps, each writing its artifacts and a record into the build folder.
+
+A step is a function ``step(ctx) -> dict`` that reads earlier artifacts from
+``ctx.dir`` and writes its own into ``ctx.stage`` (a scratch folder inside the build
+folder). Only when the function returns are its artifacts moved into place, and only
+then is its record ``steps/NN-name.json`` written (atomically, last). So an
+interrupted or failed step never looks done, and a rerun resumes: a step is reused
+when its record says ``passed``, its artifacts exist, and the configuration it (and
+every step before it) depends on is unchanged. ``--from STEP`` forces a rerun from there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.boards import Board, load_board
+from toolkit.cache import content_hash, write_atomic_json
+from toolkit.errors import ToolkitError
+
+BUILD_FORMAT = "toolkit-build"
+STATUSES = ("passed", "not_run", "failed", "interrupted")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build depends on (written to build.json)."""
+
+    board: str = "pynq-z2"
+    model: str = "zoo:digits-cnn"
+    data: str | None = None  # None: the zoo model's dataset
+    budget: float = 1.0  # accuracy loss allowed by the selection, percentage points
+    plan: str | None = None  # a user plan.json instead of running the selection
+    quantize: str = "auto"  # auto | density | keep
+    seed: int = 0
+    backend: str = "Vitis"
+    io_type: str = "io_parallel"
+    strategy: str = "Latency"
+    bitstreams: str | None = None  # where synthesized .bit/.hwh land (None: the repo's bitstreams/)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class BuildContext:
+    """What a step sees: the build folder (inputs), its scratch folder (outputs), config, board."""
+
+    dir: Path
+    config: BuildConfig
+    board: Board
+    stage: Path = field(default_factory=Path)
+    log: Callable[[str], None] = print
+
+    @property
+    def data_spec(self) -> str:
+        return str(read_build_json(self.dir)["data"])
+
+
+@dataclass(frozen=True)
+class Step:
+    """One build step: its function, the artifacts it makes, and the config keys it depends on."""
+
+    name: str
+    run: Callable[[BuildContext], dict[str, Any]]
+    artifacts: tuple[str, ...]
+    depends: tuple[str, ...]
+    summary: Callable[[dict[str, Any]], str] = lambda result: ""
+
+
+def read_build_json(build_dir: Path) -> dict[str, Any]:
+    path = Path(build_dir) / "build.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ToolkitError(f"'{build_dir}' is not a build folder: it has no build.json") from None
+    except json.JSONDecodeError as exc:
+        raise ToolkitError(f"'{path}' is not valid JSON ({exc})") from None
+
+
+def record_path(build_dir: Path, index: int, step: Step) -> Path:
+    return Path(build_dir) / "steps" / f"{index:02d}-{step.name}.json"
+
+
+def read_record(build_dir: Path, index: int, step: Step) -> dict[str, Any] | None:
+    path = record_path(build_dir, index, step)
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None  # a damaged record is no record: the step runs again
+
+
+def step_key(steps: Sequence[Step], index: int, config: BuildConfig) -> str:
+    """Hash of the config values step ``index`` and every earlier step depend on."""
+    values = config.to_json()
+    keys = sorted({k for s in steps[: index + 1] for k in s.depends})
+    return content_hash({k: values[k] for k in keys})
+
+
+def run_build(
+    steps: Sequence[Step],
+    build_dir: Path,
+    config: BuildConfig,
+    start_from: str | None = None,
+    stop_after: str | None = None,
+    log: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Run (or reuse) every step in order; returns the records. Raises ToolkitError on a failed step."""
+    names = [s.name for s in steps]
+    for option, value in (("--from", start_from), ("--to", stop_after)):
+        if value is not None and value not in names:
+            raise ToolkitError(f"{option} {value!r} is not a build step: expected one of {', '.join(names)}")
+    config = normalize_config(config)
+    board = load_board(config.board)
+    build_dir = Path(build_dir)
+    _write_build_json(build_dir, config)
+    force_from = names.index(start_from) if start_from else len(steps)
+    last = names.index(stop_after) if stop_after else len(steps) - 1
+    records: list[dict[str, Any]] = []
+    reusing = True
+    for index, step in enumerate(steps[: last + 1]):
+        key = step_key(steps, index, config)
+        old = read_record(build_dir, index, step)
+        if reusing and index < force_from and _reusable(old, key, build_dir, step):
+            assert old is not None
+            records.append(old | {"reused": True})
+            log(f"[{index + 1}/{len(steps)}] {step.name}: reused ({old['seconds']:.1f} s when it ran)")
+            continue
+        reusing = False
+        _invalidate(steps, build_dir, index)
+        log(f"[{index + 1}/{len(steps)}] {step.name} ...")
+        record = _run_step(step, index, build_dir, config, board, key, log)
+        records.append(record)
+        log(f"[{index + 1}/{len(steps)}] {step.name}: {record['status']} in {record['seconds']:.1f} s")
+    write_atomic_json(build_dir / "summary.json", {"config": config.to_json(), "steps": records})
+    return records
+
+
+def _reusable(record: dict[str, Any] | None, key: str, build_dir: Path, step: Step) -> bool:
+    return (
+        record is not None
+        and record.get("status") == "passed"
+        and record.get("key") == key
+        and all((build_dir / a).exists() for a in step.artifacts)
+    )
+
+
+def _invalidate(steps: Sequence[Step], build_dir: Path, index: int) -> None:
+    """Step ``index`` reruns: its record, artifacts and those of every later step go first."""
+    for later, step in enumerate(steps[index:], start=index):
+        record_path(build_dir, later, step).unlink(missing_ok=True)
+        for artifact in step.artifacts:
+            _remove(build_dir / artifact)
+    (build_dir / "summary.json").unlink(missing_ok=True)
+
+
+def _run_step(
+    step: Step,
+    index: int,
+    build_dir: Path,
+    config: BuildConfig,
+    board: Board,
+    key: str,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    stage = build_dir / f".stage-{step.name}"
+    _remove(stage)
+    stage.mkdir(parents=True)
+    ctx = BuildContext(build_dir, config, board, stage, log)
+    started = _now()
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {"step": step.name, "index": index, "key": key, "started": started}
+    try:
+        result = step.run(ctx)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        record |= {
+            "status": "interrupted" if interrupted else "failed",
+            "seconds": time.perf_counter() - t0,
+            "finished": _now(),
+            "message": "interrupted" if interrupted else str(exc) or type(exc).__name__,
+        }
+        write_atomic_json(record_path(build_dir, index, step), record)
+        _remove(stage)
+        if isinstance(exc, ToolkitError | KeyboardInterrupt):
+            raise
+        raise ToolkitError(f"build step {step.name!r} failed: {type(exc).__name__}: {exc}") from exc
+    status = result.pop("status", "passed")
+    if status not in ("passed", "not_run"):
+        raise ToolkitError(f"step {step.name!r} returned status {status!r}: expected passed or not_run")
+    for artifact in step.artifacts:
+        made = stage / artifact
+        if made.exists():
+            _remove(build_dir / artifact)
+            made.rename(build_dir / artifact)
+        elif status == "passed":
+            raise ToolkitError(
+                f"build step {step.name!r} passed without making {artifact!r} (a pipeline bug)"
+            )
+    _remove(stage)
+    record |= {
+        "status": status,
+        "seconds": time.perf_counter() - t0,
+        "finished": _now(),
+        "artifacts": [a for a in step.artifacts if (build_dir / a).exists()],
+        "summary": step.summary(result),
+        "result": result,
+    }
+    write_atomic_json(record_path(build_dir, index, step), record)
+    return record
+
+
+def normalize_config(config: BuildConfig) -> BuildConfig:
+    """Fill the default dataset and make file paths absolute, so the config hashes the same from anywhere."""
+    from toolkit.models.loading import default_dataset_for
+
+    values = config.to_json()
+    values["data"] = config.data or default_dataset_for(config.model)
+    if values["data"] is None:
+        raise ToolkitError(f"--data is required for model {config.model!r} (digits, mnist1d or an .npz path)")
+    for key in ("data", "model", "plan"):
+        value = values[key]
+        if value and value.endswith((".npz", ".h5", ".keras", ".json")):
+            values[key] = str(Path(value).resolve())
+    return BuildConfig(**values)
+
+
+def _write_build_json(build_dir: Path, config: BuildConfig) -> None:
+    build_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic_json(build_dir / "build.json", {"format": BUILD_FORMAT, "version": 1} | config.to_json())
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,169 @@
+"""The build steps of ``toolkit build``, in order: quantize, approx, hls, rtl, synth, package.
+
+Each is a plain function ``step(ctx) -> dict`` (see :mod:`toolkit.pipeline.engine`):
+it reads what earlier steps left in ``ctx.dir`` and writes its artifacts into
+``ctx.stage``. A step that cannot run on this machine (no Verilator, no Vivado)
+returns ``status: not_run`` with what to do instead; it is never reported as passed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+from toolkit.errors import ToolkitError
+from toolkit.pipeline.engine import BuildContext
+
+QUANTIZE_POLICIES = ("auto", "density", "keep")
+# Activation-density schedule of the build: start at 8 bits, two width updates. Letting AD run
+# until it settles collapses every layer to the minimum width (see toolkit/density/README.md).
+AD_START_BITS = 8
+AD_UPDATES = 2
+
+
+def load_build(ctx: BuildContext, with_plan: bool = True) -> tuple[Any, Any, Any]:
+    """(model IR, deployable Keras model, plan or None) from the build folder."""
+    from toolkit.models.loading import load_keras_file
+    from toolkit.models.reader import read_model
+    from toolkit.plan import load_plan
+
+    model_ir, deploy = read_model(load_keras_file(ctx.dir / "model.h5"))
+    plan = load_plan(ctx.dir / "plan.json", model_ir) if with_plan else None
+    return model_ir, deploy, plan
+
+
+def quantize(ctx: BuildContext) -> dict[str, Any]:
+    """Per-layer bit-widths by activation density (zoo names and float models), or keep a QKeras model."""
+    cfg = ctx.config
+    if cfg.quantize not in QUANTIZE_POLICIES:
+        raise ToolkitError(f"--quantize {cfg.quantize!r}: expected one of {', '.join(QUANTIZE_POLICIES)}")
+    policy = cfg.quantize
+    if policy == "auto":
+        policy = "density" if cfg.model.startswith("zoo:") or not _is_quantized(cfg.model) else "keep"
+    out = ctx.stage / "quantize"
+    out.mkdir()
+    if policy == "keep":
+        from toolkit.cache import write_atomic_json
+        from toolkit.models.loading import load_model
+        from toolkit.models.reader import read_model
+
+        model = load_model(cfg.model, verbose=False)
+        model_ir, _ = read_model(model)  # checks the model is deployable before anything is written
+        model.save(str(ctx.stage / "model.h5"), include_optimizer=False, save_format="h5")
+        bits = {layer.name: layer.weight_precision.width for layer in model_ir.mac_layers()}
+        write_atomic_json(out / "source.json", {"model": cfg.model, "policy": "keep", "weight_bits": bits})
+        return {"policy": "keep", "model_hash": model_ir.model_hash(), "bits": bits}
+    from toolkit.density.rules import UpdateRule
+    from toolkit.density.run import quantize as density_quantize
+    from toolkit.density.train import DensityConfig
+
+    config = DensityConfig(rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed)
+    doc = density_quantize(cfg.model, cfg.data, out, config)
+    shutil.copy2(out / "model.h5", ctx.stage / "model.h5")
+    return {
+        "policy": "density",
+        "model_hash": doc["model_hash"],
+        "bits": {layer["name"]: layer["bits"] for layer in doc["layers"]},
+        "input_bits": doc["input"]["bits"],
+        "test_accuracy": doc["accuracy"]["test_emulator"],
+        "epochs": doc["epochs_run"],
+    }
+
+
+def _is_quantized(model_spec: str) -> bool:
+    """True when the file is a deployable QKeras model (every MAC layer quantized)."""
+    from toolkit.models.loading import load_model
+    from toolkit.models.reader import read_model
+
+    try:
+        read_model(load_model(model_spec, verbose=False))
+    except ToolkitError:
+        return False
+    return True
+
+
+def approx(ctx: BuildContext) -> dict[str, Any]:
+    """FAMES selection of one multiplier (and correction) per layer under the budget; or the user's plan."""
+    cfg = ctx.config
+    out = ctx.stage / "approx"
+    if cfg.plan:
+        from toolkit.cache import write_atomic_json
+        from toolkit.plan import load_plan
+
+        model_ir, _, _ = load_build(ctx, with_plan=False)
+        plan = load_plan(cfg.plan, model_ir)  # a plan for another model fails here (hash mismatch)
+        out.mkdir()
+        shutil.copy2(cfg.plan, ctx.stage / "plan.json")
+        write_atomic_json(out / "source.json", {"plan": cfg.plan, "model_hash": plan.model_hash})
+        return {"source": cfg.plan, "layers": {n: lp.multiplier for n, lp in plan.layers.items()}}
+    from toolkit.select.run import approx_model
+
+    summary = approx_model(str(ctx.dir / "model.h5"), ctx.data_spec, out, budget=cfg.budget, seed=cfg.seed)
+    shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
+    return {
+        "layers": summary["layers"],
+        "energy_reduction": summary["energy"]["reduction"],
+        "test": summary["test"],
+        "validation": summary["validation"],
+        "budget_points": cfg.budget,
+    }
+
+
+def hls(ctx: BuildContext) -> dict[str, Any]:
+    """hls4ml project with our product/correction templates; C-simulation must equal the emulator."""
+    from toolkit.cache import write_atomic_json
+    from toolkit.emulator.engine import Emulator
+    from toolkit.hlsgen.check import csim_check
+    from toolkit.models.datasets import load_dataset
+
+    model_ir, deploy, plan = load_build(ctx)
+    data = load_dataset(ctx.data_spec)
+    codes = Emulator(model_ir).quantize_input(data.x_test)
+    cfg = ctx.config
+    result = csim_check(
+        model_ir, deploy, plan, codes, ctx.stage / "hls", backend=cfg.backend, io_type=cfg.io_type,
+        strategy=cfg.strategy,
+    )  # fmt: skip
+    write_atomic_json(ctx.stage / "csim.json", result)
+    return result
+
+
+def rtl(ctx: BuildContext) -> dict[str, Any]:
+    """Verilator simulation of the generated RTL on the test set: bit-exactness, cycles, area, modelled power."""
+    from toolkit.cache import write_atomic_json
+    from toolkit.models.datasets import load_dataset
+    from toolkit.rtlgen.run import simulate
+    from toolkit.rtlgen.verilator import find_verilator
+
+    try:
+        find_verilator()
+    except ToolkitError as exc:
+        return {"status": "not_run", "message": str(exc)}
+    model_ir, _, plan = load_build(ctx)
+    result = simulate(model_ir, load_dataset(ctx.data_spec), plan, ctx.board.name)
+    if result["bit_exact_samples"] != result["n"]:
+        raise ToolkitError(
+            f"the RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
+            f"{result['n']} test samples: a generator defect (see `toolkit sim --build {ctx.dir}`)"
+        )
+    write_atomic_json(ctx.stage / "sim.json", result)
+    return {
+        k: result[k] for k in ("n", "accuracy", "bit_exact_samples", "cycles", "inferences_per_second")
+    } | {
+        "power_w": (result.get("power") or {}).get("total_w"),
+        "lut": (result.get("area") or {}).get("total", {}).get("lut"),
+    }
+
+
+def synth(ctx: BuildContext) -> dict[str, Any]:
+    """Vendor projects for the board (HLS + block design Tcl); runs Vitis/Vivado only where installed."""
+    from toolkit.hlsgen.vendor import generate_vendor_project, synth_step
+    from toolkit.pipeline.package import plan_hash, stream_formats
+
+    model_ir, _, _ = load_build(ctx, with_plan=False)
+    stream = stream_formats(model_ir, ctx.board.dma_data_bits)
+    project = generate_vendor_project(ctx.dir / "hls", ctx.stage / "vendor", ctx.board, stream)
+    return synth_step(
+        project, ctx.stage / "synth.json", model_hash=model_ir.model_hash(),
+        plan_hash=plan_hash(ctx.dir / "plan.json"), bitstreams=ctx.config.bitstreams,
+    )  # fmt: skip
