@@ -1,9 +1,11 @@
-// Code stream -> AXI-Stream master, the mirror of tk_axis_unpack: LANES codes per beat,
+// Code stream -> AXI-Stream master, the mirror of tk_axis_unpack: LANES codes per
+// DATA_BITS-wide beat (bits above LANES*LANE_BITS are 0),
 // each sign-extended (SIGNED = 1) or zero-extended into a LANE_BITS lane, lane 0 in the
 // low bits; every sample starts a new beat, unused lanes of a sample's last beat are 0.
 // TLAST = the flag the unpacker recorded for this sample, on the sample's last beat.
 `default_nettype none
 module tk_axis_pack #(
+    parameter integer DATA_BITS = 64,
     parameter integer LANES = 4,
     parameter integer LANE_BITS = 16,
     parameter integer CODE_BITS = 15,
@@ -15,14 +17,14 @@ module tk_axis_pack #(
     input  wire [CODE_BITS-1:0]       in_data,
     input  wire                       in_valid,
     output wire                       in_ready,
-    output reg  [LANES*LANE_BITS-1:0] m_tdata,
+    output reg  [DATA_BITS-1:0]       m_tdata,
     output reg                        m_tvalid,
     input  wire                       m_tready,
     output reg                        m_tlast,
     output wire                       flag_pop,
     input  wire                       flag_data
 );
-  localparam integer DW = LANES * LANE_BITS;
+  localparam integer DW = DATA_BITS;
   reg [DW-1:0] buffer;
   reg [$clog2(LANES+1)-1:0] lane;
   reg [$clog2(N+1)-1:0] idx;

@@ -1,13 +1,15 @@
-// AXI-Stream slave -> code stream. A beat carries LANES codes, lane i in bits
-// [i*LANE_BITS +: LANE_BITS] (little-endian lanes); a code is the low CODE_BITS of its lane
-// (the driver sign-extends, the hardware ignores the extension bits). Every sample starts
-// on a new beat: a sample of N codes takes ceil(N / LANES) beats and the unused lanes of
-// its last beat are ignored. TLAST is sampled on the last beat of each sample and handed
-// to the packer through the flag FIFO (push when the sample's last code leaves here), so
-// the output TLAST mirrors the input's per sample: set it on every sample's last beat or
-// only at the end of a batch, as the DMA does.
+// AXI-Stream slave -> code stream. A DATA_BITS-wide beat carries LANES codes, lane i in
+// bits [i*LANE_BITS +: LANE_BITS] (little-endian lanes; bits above LANES*LANE_BITS are
+// ignored); a code is the low CODE_BITS of its lane (the driver sign-extends, the hardware
+// ignores the extension bits). Every sample starts on a new beat: a sample of N codes
+// takes ceil(N / LANES) beats and the unused lanes of its last beat are ignored. TLAST is
+// sampled on the last beat of each sample and handed to the packer through the flag FIFO
+// (push when the sample's last code leaves here), so the output TLAST mirrors the input's
+// per sample: set it on every sample's last beat or only at the end of a batch, as the
+// DMA does.
 `default_nettype none
 module tk_axis_unpack #(
+    parameter integer DATA_BITS = 64,
     parameter integer LANES = 8,
     parameter integer LANE_BITS = 8,
     parameter integer CODE_BITS = 4,
@@ -15,7 +17,7 @@ module tk_axis_unpack #(
 ) (
     input  wire                       clk,
     input  wire                       rst_n,
-    input  wire [LANES*LANE_BITS-1:0] s_tdata,
+    input  wire [DATA_BITS-1:0]       s_tdata,
     input  wire                       s_tvalid,
     output wire                       s_tready,
     input  wire                       s_tlast,
@@ -27,7 +29,7 @@ module tk_axis_unpack #(
     input  wire                       flag_full
 );
   reg have, last;
-  reg [LANES*LANE_BITS-1:0] beat;
+  reg [DATA_BITS-1:0] beat;
   reg [$clog2(LANES+1)-1:0] lane;
   reg [$clog2(N+1)-1:0] idx;
   wire frame_end = idx == N - 1;

@@ -10,6 +10,22 @@
 #include <cstdint>
 
 namespace {
+// TDATA is 64 bits (a QData port) or a multiple of 64 (a VlWide port of 32-bit words); a
+// beat crosses the C API as kWords uint64 words, low word first (toolkit/rtlgen/axis.py).
+constexpr int kWords = static_cast<int>(sizeof(Vtk_accel::s_axis_tdata) / 8);
+static_assert(sizeof(Vtk_accel::s_axis_tdata) % 8 == 0, "TDATA must be a multiple of 64 bits");
+
+inline void put(QData& port, const uint64_t* w) { port = w[0]; }
+template <std::size_t N>
+inline void put(VlWide<N>& port, const uint64_t* w) {
+    for (std::size_t i = 0; i < N; i++) port[i] = static_cast<uint32_t>(w[i / 2] >> (32 * (i % 2)));
+}
+inline void get(const QData& port, uint64_t* w) { w[0] = port; }
+template <std::size_t N>
+inline void get(const VlWide<N>& port, uint64_t* w) {
+    for (std::size_t i = 0; i < N; i += 2) w[i / 2] = port[i] | (static_cast<uint64_t>(port[i + 1]) << 32);
+}
+
 struct Sim {
     VerilatedContext ctx;
     Vtk_accel* top = nullptr;
@@ -60,6 +76,8 @@ void tk_close(void* h) {
 
 int tk_has_coverage() { return VM_COVERAGE ? 1 : 0; }
 
+int tk_words() { return kWords; }
+
 // Write toggle counts (Verilator coverage.dat format) and zero them; 0 if not built with coverage.
 int tk_coverage(void* h, const char* path) {
 #if VM_COVERAGE
@@ -74,7 +92,7 @@ int tk_coverage(void* h, const char* path) {
 #endif
 }
 
-// Stream n_in input beats and collect n_out output beats.
+// Stream n_in input beats and collect n_out output beats (kWords uint64 words per beat).
 // stall_in / stall_out: per-mille probability that the driver withholds TVALID (before a new
 // beat) / deasserts TREADY in a cycle. Cycle stamps are absolute device cycles.
 // stats: [0] cycles run, [1] protocol violations (output changed while stalled).
@@ -87,7 +105,8 @@ int tk_stream(void* h, const uint64_t* in_data, const uint8_t* in_last, int64_t 
     uint64_t rng = seed * 0x9E3779B97F4A7C15ULL + 1;
     int64_t i_in = 0, i_out = 0, start = sim->cycle, violations = 0;
     bool pending = false, held = false;
-    uint64_t held_data = 0;
+    const uint64_t zero[kWords] = {};
+    uint64_t data[kWords] = {}, held_data[kWords] = {};
     bool held_last = false;
     while (i_out < n_out) {
         if (sim->cycle - start >= max_cycles) {
@@ -97,24 +116,26 @@ int tk_stream(void* h, const uint64_t* in_data, const uint8_t* in_last, int64_t 
         }
         if (!pending && i_in < n_in) pending = !(stall_in && next_rand(rng) % 1000 < stall_in);
         top->s_axis_tvalid = pending;
-        top->s_axis_tdata = pending ? in_data[i_in] : 0;
+        put(top->s_axis_tdata, pending ? in_data + i_in * kWords : zero);
         top->s_axis_tlast = pending ? in_last[i_in] : 0;
         top->m_axis_tready = !(stall_out && next_rand(rng) % 1000 < stall_out);
         top->eval();
         bool in_fire = pending && top->s_axis_tready;
         bool out_valid = top->m_axis_tvalid;
-        uint64_t data = top->m_axis_tdata;
+        get(top->m_axis_tdata, data);
         bool last = top->m_axis_tlast;
-        if (held && (!out_valid || data != held_data || last != held_last)) violations++;
+        bool same = true;
+        for (int w = 0; w < kWords; w++) same = same && data[w] == held_data[w];
+        if (held && (!out_valid || !same || last != held_last)) violations++;
         bool out_fire = out_valid && top->m_axis_tready;
         if (out_fire) {
-            out_data[i_out] = data;
+            for (int w = 0; w < kWords; w++) out_data[i_out * kWords + w] = data[w];
             out_last[i_out] = last;
             out_cycle[i_out] = sim->cycle;
             i_out++;
         }
         held = out_valid && !out_fire;
-        held_data = data;
+        for (int w = 0; w < kWords; w++) held_data[w] = data[w];
         held_last = last;
         if (in_fire) {
             in_cycle[i_in] = sim->cycle;

@@ -24,7 +24,7 @@ from toolkit.rtlgen.verilator import Build, Library
 
 @dataclass
 class StreamResult:
-    """Raw beats and handshake cycles of one streamed batch."""
+    """Raw beats (uint64 words, ``words`` per beat, as the DMA buffer) and handshake cycles of one batch."""
 
     out_beats: np.ndarray
     out_last: np.ndarray
@@ -58,6 +58,12 @@ class RtlDevice:
         self._lib = Library.load(build.library)
         self._handle = ctypes.c_void_p(self._lib.tk_open())
         self.has_activity = bool(self._lib.tk_has_coverage())
+        self.words = int(self._lib.tk_words())  # uint64 words per beat
+        if self.words != design.axis_in.words:
+            raise ToolkitError(
+                f"the library at {build.library} streams {64 * self.words}-bit beats; the design expects "
+                f"{design.axis_in.data_bits}"
+            )
 
     def close(self) -> None:
         if self._handle:
@@ -84,25 +90,33 @@ class RtlDevice:
         seed: int = 0,
         max_cycles: int | None = None,
     ) -> StreamResult:
-        """Drive ``beats`` into s_axis and collect ``n_out`` beats from m_axis (the DMA's view)."""
+        """Drive ``beats`` into s_axis and collect ``n_out`` beats from m_axis (the DMA's view).
+
+        ``beats`` is the DMA buffer: ``words`` uint64 words per beat, low word first (see
+        :mod:`toolkit.rtlgen.axis`); ``last`` has one flag per beat.
+        """
         if not self._handle:
             raise ToolkitError("the simulated device is closed")
         for what, p in (("stall_in", stall_in), ("stall_out", stall_out)):
             if not 0.0 <= p < 1.0:
                 raise ToolkitError(f"{what} = {p!r}: expected a probability in [0, 1)")
-        beats = np.ascontiguousarray(beats, dtype=np.uint64)
+        beats = np.ascontiguousarray(beats, dtype=np.uint64).reshape(-1)
         last = np.ascontiguousarray(last, dtype=np.uint8)
-        out = np.zeros(n_out, np.uint64)
+        if beats.size != len(last) * self.words:
+            raise ToolkitError(
+                f"{beats.size} words with {len(last)} TLAST flags: a beat is {self.words} uint64 words"
+            )
+        out = np.zeros(n_out * self.words, np.uint64)
         out_last = np.zeros(n_out, np.uint8)
-        in_cycles = np.zeros(len(beats), np.int64)
+        in_cycles = np.zeros(len(last), np.int64)
         out_cycles = np.zeros(n_out, np.int64)
         stats = np.zeros(2, np.int64)
         if max_cycles is None:
             per = predict_cycles(self.design).interval
             slow = 1.0 / (1.0 - max(stall_in, stall_out))
-            max_cycles = int(10_000 + 4 * slow * (per + self.design.axis_in.beats) * (len(beats) + n_out + 1))
+            max_cycles = int(10_000 + 4 * slow * (per + self.design.axis_in.beats) * (len(last) + n_out + 1))
         status = self._lib.tk_stream(
-            self._handle, _ptr(beats), _ptr(last), len(beats), _ptr(out), _ptr(out_last), n_out,
+            self._handle, _ptr(beats), _ptr(last), len(last), _ptr(out), _ptr(out_last), n_out,
             _ptr(in_cycles), _ptr(out_cycles), int(stall_in * 1000), int(stall_out * 1000), seed,
             max_cycles, _ptr(stats),
         )  # fmt: skip

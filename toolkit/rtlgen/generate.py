@@ -415,7 +415,7 @@ def _top(d: RtlDesign) -> str:
         "      .push_data(flag_data), .full(flag_full), .pop(flag_pop), .head(flag_head));",
         f"  wire [{ai.code_bits - 1}:0] s0_data;",
         "  wire s0_valid, s0_ready;",
-        f"  tk_axis_unpack #(.LANES({ai.lanes}), .LANE_BITS({ai.lane_bits}), .CODE_BITS({ai.code_bits}), "
+        f"  tk_axis_unpack #(.DATA_BITS({ai.data_bits}), .LANES({ai.lanes}), .LANE_BITS({ai.lane_bits}), .CODE_BITS({ai.code_bits}), "
         f".N({ai.codes})) u_in (",
         "      .clk(ap_clk), .rst_n(ap_rst_n), .s_tdata(s_axis_tdata), .s_tvalid(s_axis_tvalid),",
         "      .s_tready(s_axis_tready), .s_tlast(s_axis_tlast), .out_data(s0_data), .out_valid(s0_valid),",
@@ -431,7 +431,7 @@ def _top(d: RtlDesign) -> str:
         ]
     n = len(d.stages)
     lines += [
-        f"  tk_axis_pack #(.LANES({ao.lanes}), .LANE_BITS({ao.lane_bits}), .CODE_BITS({ao.code_bits}), "
+        f"  tk_axis_pack #(.DATA_BITS({ao.data_bits}), .LANES({ao.lanes}), .LANE_BITS({ao.lane_bits}), .CODE_BITS({ao.code_bits}), "
         f".SIGNED({int(ao.signed)}), .N({ao.codes})) u_out (",
         f"      .clk(ap_clk), .rst_n(ap_rst_n), .in_data(s{n}_data), .in_valid(s{n}_valid), .in_ready(s{n}_ready),",
         "      .m_tdata(m_axis_tdata), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready),",

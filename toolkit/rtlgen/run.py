@@ -34,7 +34,7 @@ def simulate(
 ) -> dict[str, Any]:
     """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints."""
     facts = load_board(board)
-    design = generate(model_ir, plan, fold)
+    design = generate(model_ir, plan, fold, axis_bits=facts.dma_data_bits)
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
         raise ToolkitError("no test samples to simulate (check --limit and the dataset)")

@@ -156,6 +156,7 @@ class Library:
             lib.tk_open.restype = ctypes.c_void_p
             lib.tk_close.argtypes = [ctypes.c_void_p]
             lib.tk_has_coverage.restype = ctypes.c_int
+            lib.tk_words.restype = ctypes.c_int
             lib.tk_coverage.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
             lib.tk_coverage.restype = ctypes.c_int
             lib.tk_cycle.argtypes = [ctypes.c_void_p]
