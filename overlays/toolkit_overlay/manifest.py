@@ -111,7 +111,7 @@ class Manifest:
     def summary(self) -> dict[str, Any]:
         """What a results file records about the package it measured."""
         keys = ("board", "model", "model_hash", "plan_hash", "bitstream", "tools", "clock_mhz")
-        return {"path": str(self.package), **{k: self.raw.get(k) for k in keys}}
+        return {"path": str(self.package.resolve()), **{k: self.raw.get(k) for k in keys}}
 
 
 def load_manifest(package: Path | str) -> Manifest:
