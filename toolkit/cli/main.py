@@ -10,18 +10,19 @@ import sys
 import warnings
 
 import click
+from toolkit_overlay.errors import OverlayError
 
 from toolkit import __version__
 from toolkit.errors import ToolkitError
 
 
 class _Group(click.Group):
-    """Turns ToolkitError (and the multiplier library's ValueError subclass) into one-line errors."""
+    """Turns ToolkitError and the board runtime's OverlayError into one-line errors."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except ToolkitError as exc:
+        except (ToolkitError, OverlayError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 
@@ -51,6 +52,7 @@ def _register() -> None:
     from toolkit.cli.approx import approx
     from toolkit.cli.boards import boards
     from toolkit.cli.build import build
+    from toolkit.cli.deploy import deploy
     from toolkit.cli.emulate import emulate
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
@@ -60,6 +62,7 @@ def _register() -> None:
     cli.add_command(approx)
     cli.add_command(boards)
     cli.add_command(build)
+    cli.add_command(deploy)
     cli.add_command(emulate)
     cli.add_command(multipliers)
     cli.add_command(quantize)
