@@ -54,6 +54,7 @@ def _register() -> None:
     from toolkit.cli.build import build
     from toolkit.cli.deploy import deploy
     from toolkit.cli.emulate import emulate
+    from toolkit.cli.measure import measure
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
     from toolkit.cli.sim import sim
@@ -64,6 +65,7 @@ def _register() -> None:
     cli.add_command(build)
     cli.add_command(deploy)
     cli.add_command(emulate)
+    cli.add_command(measure)
     cli.add_command(multipliers)
     cli.add_command(quantize)
     cli.add_command(sim)
