@@ -1,0 +1,66 @@
+# Test harness: source generated vendor scripts in plain tclsh with every vendor command recorded.
+#   tclsh tcl_harness.tcl RECORD WORKDIR SCRIPT...
+# Unknown commands (create_project, set_property, get_bd_pins, ...) go through `unknown`, which
+# appends one JSON array per call to RECORD and returns a plausible value, so the scripts' own Tcl
+# (procs, dicts, regexp, if/foreach, file ops) really runs and real syntax errors fail the run.
+
+set tk_record [open [lindex $argv 0] w]
+set tk_work [lindex $argv 1]
+file mkdir $tk_work
+
+proc tk_json {s} {
+    return "\"[string map [list \\ \\\\ \" \\\" \n \\n \t \\t \r \\r] $s]\""
+}
+
+proc tk_log {words} {
+    set parts {}
+    foreach w $words { lappend parts [tk_json $w] }
+    puts $::tk_record "\[[join $parts ,]\]"
+    flush $::tk_record
+}
+
+proc unknown {cmd args} {
+    tk_log [concat [list $cmd] $args]
+    switch -- $cmd {
+        get_ipdefs {
+            # two versions of the requested IP, so a script that picks the newest can be checked
+            regexp {^[^:]+:[^:]+:([^:]+):} [lindex $args end] -> name
+            return [list "xilinx.com:ip:${name}:1.0" "xilinx.com:ip:${name}:5.5"]
+        }
+        get_property {
+            switch -- [lindex $args 0] {
+                PROGRESS { return "100%" }
+                DIRECTORY { return [file join $::tk_work project] }
+                default { return "" }
+            }
+        }
+        get_files {
+            set pattern [lindex $args end]
+            if {[string match *.hwh $pattern]} {
+                set hwh [file join $::tk_work handoff [file tail $pattern]]
+                file mkdir [file dirname $hwh]
+                set fh [open $hwh w]; puts $fh "<hwh/>"; close $fh
+                return [list $hwh]
+            }
+            return $pattern
+        }
+        write_bitstream {
+            set fh [open [lindex $args end] w]; puts $fh "bit"; close $fh
+            return ""
+        }
+        current_project - current_fileset - current_bd_design { return "<$cmd>" }
+        get_bd_pins - get_bd_intf_pins - get_bd_cells - get_bd_addr_spaces - get_bd_addr_segs - get_runs {
+            return [lindex $args end]
+        }
+        default { return "" }
+    }
+}
+
+rename exit tk_real_exit
+proc exit {args} { tk_log [concat [list exit] $args] }
+
+foreach script [lrange $argv 2 end] {
+    tk_log [list "#source" $script]
+    source $script
+}
+close $tk_record
