@@ -68,7 +68,8 @@ def build_model(spec: NetSpec, bits: Mapping[str, int], input_bits: int) -> Any:
         raise ToolkitError(f"no width given for layer(s) {', '.join(missing)}")
     widths = node_widths(spec, bits)
     model = tf.keras.Sequential(name=spec.name)
-    model.add(tf.keras.layers.Input(spec.input_shape, name="input"))
+    # Not "input": hls4ml reserves that layer name.
+    model.add(tf.keras.layers.Input(spec.input_shape, name="model_input"))
     for index, node in enumerate(spec.nodes):
         config = dict(node.config)
         if node.role == "input":

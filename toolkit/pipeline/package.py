@@ -92,6 +92,10 @@ def package(ctx: BuildContext) -> dict[str, Any]:
         "input_scale": model_ir.input_precision.scale,
         "output_scale": model_ir.output_precision.scale,
     }
+    sim = _read(ctx.dir / "sim.json")
+    if sim and sim.get("power"):
+        power = sim["power"]
+        fields["modelled_power"] = {k: power[k] for k in ("label", "static_w", "dynamic_w", "clock_mhz")}
     manifest = write_manifest(pkg, fields)
     note = "" if bitstream else " (no bitstream: the synth step did not run here)"
     return {
@@ -103,8 +107,9 @@ def package(ctx: BuildContext) -> dict[str, Any]:
 
 
 def _synth_result(build_dir: Path) -> dict[str, Any]:
-    path = build_dir / "synth.json"
-    if not path.exists():
-        return {}
-    result = json.loads(path.read_text())
+    result = _read(build_dir / "synth.json") or {}
     return result if result.get("status") == "passed" else {}
+
+
+def _read(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.exists() else None
