@@ -83,10 +83,13 @@ def test_an_interrupted_or_failed_step_is_never_done_and_a_rerun_resumes(tmp_pat
     # Neither the half-written artifact nor the old one of the later step is presented as the result.
     assert not (tmp_path / "b.txt").exists() and not (tmp_path / "c.txt").exists()
     assert read_record(tmp_path, 2, steps[2]) is None and not (tmp_path / "summary.json").exists()
-    assert not list(tmp_path.glob(".stage-*"))
+    # A failed step's scratch folder stays for inspection (named in its record); an interrupted one goes.
+    kept = list(tmp_path.glob(".stage-*"))
+    assert kept == ([] if isinstance(error, KeyboardInterrupt) else [tmp_path / ".stage-b"])
     del rec.fail["b"]
     records = run_build(steps, tmp_path, CONFIG, log=lambda _: None)
     assert [r.get("reused", False) for r in records] == [True, False, False]
+    assert not list(tmp_path.glob(".stage-*"))
     assert rec.runs[-2:] == ["b", "c"]
 
 

@@ -7,6 +7,7 @@ then is its record ``steps/NN-name.json`` written (atomically, last). So an
 interrupted or failed step never looks done, and a rerun resumes: a step is reused
 when its record says ``passed``, its artifacts exist, and the configuration it (and
 every step before it) depends on is unchanged. ``--from STEP`` forces a rerun from there.
+A failed step's scratch folder is kept for inspection (its record names it) until it reruns.
 """
 
 from __future__ import annotations
@@ -188,8 +189,11 @@ def _run_step(
             "finished": _now(),
             "message": "interrupted" if interrupted else str(exc) or type(exc).__name__,
         }
+        if interrupted:
+            _remove(stage)
+        else:
+            record["kept_for_inspection"] = str(stage)  # removed when the step runs again
         write_atomic_json(record_path(build_dir, index, step), record)
-        _remove(stage)
         if isinstance(exc, ToolkitError | KeyboardInterrupt):
             raise
         raise ToolkitError(f"build step {step.name!r} failed: {type(exc).__name__}: {exc}") from exc
