@@ -1,6 +1,6 @@
 # Vivado: the board's block design around the HLS IP, then synthesis, implementation, bitstream,
 # reports and the .bit/.hwh pair PYNQ loads. Run in this folder after hls.tcl:
-#   vivado -mode batch -nojournal -log logs/vivado.log -source block_design.tcl
+#   vivado -mode batch -nojournal -nolog -source block_design.tcl > logs/vivado.log
 #
 #   PS (board preset) --master--> SmartConnect --> axi_dma_0/S_AXI_LITE   (registers at tk_address_base)
 #   axi_dma_0 M_AXI_MM2S/S2MM --> SmartConnect --> PS HP slave port          (DDR, tk_dma_bits wide)

@@ -10,5 +10,5 @@ mkdir -p logs
 echo "[1/2] @HLS_TOOL@ -f hls.tcl  (log: logs/hls.log)"
 @HLS_TOOL@ -f hls.tcl > logs/hls.log 2>&1
 echo "[2/2] vivado -source block_design.tcl  (log: logs/vivado.log; synthesis + implementation take a while)"
-vivado -mode batch -nojournal -log logs/vivado.log -source block_design.tcl > logs/vivado.out 2>&1
+vivado -mode batch -nojournal -nolog -source block_design.tcl > logs/vivado.log 2>&1
 echo "done: output/@BD@.bit output/@BD@.hwh reports/"

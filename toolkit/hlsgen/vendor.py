@@ -30,6 +30,9 @@ from toolkit.hlsgen.axis_top import (
     project_io_type,
     write_axis_top,
 )
+from toolkit.hlsgen.vendor_synth import synth_step
+
+__all__ = ["VendorProject", "generate_vendor_project", "synth_step"]
 
 HLS_TOOLS = ("vitis_hls", "vivado_hls")
 PS_TEMPLATES = {"zynq-7000": "ps_zynq7000.tcl", "zynq-us+": "ps_zynqmp.tcl"}

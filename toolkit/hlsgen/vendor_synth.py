@@ -1,0 +1,246 @@
+"""The synth build step: run Vitis/Vivado HLS and Vivado on a generated vendor project, where installed.
+
+With the tools on PATH it runs ``hls.tcl`` then ``block_design.tcl`` (logs in
+``VENDOR/logs/``), parses the reports (:mod:`toolkit.hlsgen.reports`) and places the
+``.bit``/``.hwh`` pair with its reports and a ``manifest.json`` (board, part, model and
+plan hashes, tool releases, sha256 of every file) under
+``BITSTREAMS/<board>/<model_hash>-<plan_hash>/``. Without the tools it returns status
+``not_run`` and says what to run where: never ``passed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from toolkit.errors import ToolkitError
+from toolkit.hlsgen import reports
+
+if TYPE_CHECKING:
+    from toolkit.hlsgen.vendor import VendorProject
+
+BITSTREAMS_DIR = Path(__file__).resolve().parents[2] / "bitstreams"
+MANIFEST_FORMAT = "toolkit-bitstream"
+REPORT_FILES = ("utilization.rpt", "timing_summary.rpt", "power.rpt")
+
+
+def synth_step(
+    project: VendorProject,
+    record: Path | None = None,
+    *,
+    model_hash: str,
+    plan_hash: str,
+    bitstreams: Path | str | None = None,
+    log: Callable[[str], None] | None = None,
+    timeout_s: float | None = None,
+) -> dict[str, Any]:
+    """Synthesize ``project`` if Vitis/Vivado HLS and Vivado are on PATH; the step's JSON-able result.
+
+    Writes the result to ``record`` (JSON, atomically) when given. Raises ToolkitError naming
+    the log when a tool fails, and naming the report when timing is not met.
+    """
+    log = log or (lambda message: None)
+    board = project.board
+    base = {
+        "board": board.name,
+        "part": board.part,
+        "vendor": str(project.path),
+        "hls_tool": project.hls_tool,
+    }
+    tools = {project.hls_tool: shutil.which(project.hls_tool), "vivado": shutil.which("vivado")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        result = base | {
+            "status": "not_run",
+            "missing": missing,
+            "message": (
+                f"{' and '.join(missing)} not on PATH, so no bitstream was built here. The vendor project is "
+                f"'{project.path}': on a machine with Vitis HLS and Vivado (2020.2 or later, {board.part} "
+                f"installed) run `toolkit build --from synth` there, or copy that folder and run ./run.sh in it"
+            ),
+        }
+        _write_record(record, result)
+        log(f"synth: not run ({' and '.join(missing)} not on PATH)")
+        return result
+
+    releases = {name: _release(path) for name, path in tools.items()}
+    _clear_outputs(project)
+    project.logs.mkdir(parents=True, exist_ok=True)
+    logs = {"hls": project.logs / "hls.log", "vivado": project.logs / "vivado.log"}
+    elapsed = {}
+    log(f"synth: [1/2] {project.hls_tool} -f hls.tcl (C-synthesis + IP export; log {logs['hls']})")
+    elapsed["hls_s"] = _run([tools[project.hls_tool], "-f", project.hls_script.name], project.path,
+                            logs["hls"], timeout_s)  # fmt: skip
+    for needed in (project.csynth_xml, project.ip_dir):
+        if not needed.exists():
+            raise ToolkitError(
+                f"{project.hls_tool} finished without writing '{needed}': see log '{logs['hls']}'"
+            )
+    log(
+        f"synth: [2/2] vivado -source block_design.tcl (block design, implementation, bitstream; log {logs['vivado']})"
+    )
+    cmd = [tools["vivado"], "-mode", "batch", "-nojournal", "-nolog", "-source", project.vivado_script.name]
+    elapsed["vivado_s"] = _run(cmd, project.path, logs["vivado"], timeout_s)
+    outputs = [project.bitstream, project.hwh] + [project.reports / name for name in REPORT_FILES]
+    for needed in outputs:
+        if not needed.is_file():
+            raise ToolkitError(f"vivado finished without writing '{needed}': see log '{logs['vivado']}'")
+
+    tool_logs = {project.hls_tool: logs["hls"], "vivado": logs["vivado"]}
+    for name in tools:  # a tool whose -version said nothing: take the release from its log's banner
+        releases[name] = releases[name] or reports.tool_release(tool_logs[name].read_text(errors="replace"))
+    parsed = {
+        "hls": reports.parse_csynth_xml(project.csynth_xml),
+        "utilization": reports.parse_utilization(project.reports / "utilization.rpt"),
+        "timing": reports.parse_timing_summary(project.reports / "timing_summary.rpt"),
+        "power": reports.parse_power(project.reports / "power.rpt"),
+    }
+    if not parsed["timing"]["met"]:
+        raise ToolkitError(
+            f"timing not met on {board.name} at {board.clock_mhz:g} MHz (WNS {parsed['timing']['wns_ns']} ns, "
+            f"TNS {parsed['timing']['tns_ns']} ns): see '{project.reports / 'timing_summary.rpt'}'; the "
+            "bitstream was not placed"
+        )
+    dest = place_bitstream(project, bitstreams, model_hash, plan_hash, releases, parsed)
+    result = base | {
+        "status": "passed",
+        "bitstream": str(dest / project.bitstream.name),
+        "hwh": str(dest / project.hwh.name),
+        "dir": str(dest),
+        "manifest": str(dest / "manifest.json"),
+        "tools": releases,
+        **parsed,
+        "logs": {k: str(v) for k, v in logs.items()},
+        "elapsed": elapsed,
+    }
+    _write_record(record, result)
+    log(f"synth: passed; {dest / project.bitstream.name}")
+    return result
+
+
+def place_bitstream(
+    project: VendorProject,
+    bitstreams: Path | str | None,
+    model_hash: str,
+    plan_hash: str,
+    tools: dict[str, str | None],
+    parsed: dict[str, Any],
+) -> Path:
+    """Copy .bit/.hwh and the reports to ``ROOT/<board>/<model_hash>-<plan_hash>/`` with manifest.json."""
+    for name, value in (("model_hash", model_hash), ("plan_hash", plan_hash)):
+        if not value or not all(c.isalnum() or c in "-_" for c in value):
+            raise ToolkitError(
+                f"{name} {value!r} is not a hash: expected letters and digits (a content hash)"
+            )
+    board_dir = Path(bitstreams or BITSTREAMS_DIR) / project.board.name
+    board_dir.mkdir(parents=True, exist_ok=True)
+    dest = board_dir / f"{model_hash}-{plan_hash}"
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=board_dir))
+    try:
+        shutil.copy2(project.bitstream, tmp / project.bitstream.name)
+        shutil.copy2(project.hwh, tmp / project.hwh.name)
+        (tmp / "reports").mkdir()
+        for name in REPORT_FILES:
+            shutil.copy2(project.reports / name, tmp / "reports" / name)
+        shutil.copy2(project.csynth_xml, tmp / "reports" / "csynth.xml")
+        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "version": 1,
+            "board": project.board.name,
+            "part": project.board.part,
+            "board_part": project.board.board_part,
+            "clock_mhz": project.board.clock_mhz,
+            "model_hash": model_hash,
+            "plan_hash": plan_hash,
+            "stream": project.stream,
+            "tools": tools,
+            "timing_met": parsed["timing"]["met"],
+            "built": datetime.now(UTC).isoformat(timespec="seconds"),
+            "bitstream": project.bitstream.name,
+            "hwh": project.hwh.name,
+            "files": files,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        tmp.chmod(0o755)
+        holder = None
+        if dest.exists():
+            holder = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=board_dir))
+            dest.rename(holder / dest.name)
+        tmp.rename(dest)
+        if holder is not None:
+            shutil.rmtree(holder, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return dest
+
+
+def _clear_outputs(project: VendorProject) -> None:
+    """Remove a previous run's outputs, so a tool that stops early cannot leave stale ones to be placed."""
+    for path in (project.bitstream, project.hwh, project.csynth_xml):
+        path.unlink(missing_ok=True)
+    if project.reports.exists():
+        shutil.rmtree(project.reports)
+
+
+def _run(cmd: list[str], cwd: Path, log_path: Path, timeout_s: float | None) -> float:
+    """Run a tool with stdout+stderr into ``log_path``; seconds taken. ToolkitError naming the log."""
+    start = time.monotonic()
+    tool = Path(cmd[0]).name
+    try:
+        with open(log_path, "w") as fh:
+            done = subprocess.run(
+                cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout_s, check=False
+            )
+    except subprocess.TimeoutExpired:
+        raise ToolkitError(
+            f"{tool} ran longer than {timeout_s} s and was stopped: see log '{log_path}'"
+        ) from None
+    except OSError as exc:
+        raise ToolkitError(f"{tool} could not be started ({exc}): see log '{log_path}'") from None
+    if done.returncode != 0:
+        errors = [
+            line.strip()
+            for line in log_path.read_text(errors="replace").splitlines()
+            if line.startswith("ERROR")
+        ]
+        first = f" (first error: {errors[0]})" if errors else ""
+        raise ToolkitError(
+            f"{tool} failed with exit status {done.returncode} running {' '.join(cmd[1:])}{first}: see log '{log_path}'"
+        )
+    return round(time.monotonic() - start, 1)
+
+
+def _release(exe: str | None) -> str | None:
+    """The tool's release from its ``-version`` banner (None when it prints none)."""
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return reports.tool_release(done.stdout + done.stderr)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_record(record: Path | None, result: dict[str, Any]) -> None:
+    if record is not None:
+        from toolkit.cache import write_atomic_json
+
+        write_atomic_json(Path(record), result)
