@@ -79,6 +79,7 @@ def measure_package(
         "device": dev.kind,
         "runtime": {
             "toolkit_overlay": __version__,
+            "path": str(Path(__file__).resolve().parent),
             "python": platform.python_version(),
             "host": platform.node(),
         },

@@ -3,7 +3,9 @@
 ``mode="pow"`` asks ``MEAS:POW?``; ``mode="vi"`` asks ``MEAS:VOLT?`` and ``MEAS:CURR?`` and
 multiplies. A channel is appended as `` CH<n>`` (Rigol/Siglent style: ``MEAS:POW? CH1``).
 Each query has a timeout; a garbled or missing reply is retried up to ``retries`` times in
-all, then it is an error naming every failed attempt. A dropped connection or a port that
+all, then it is an error naming every failed attempt (after a timeout the next attempt
+waits one more timeout and flushes the input, so a late reply is not taken for the next
+query's). A dropped connection or a port that
 cannot be opened is an error at once. A reading is never replaced by 0 W.
 """
 
@@ -95,6 +97,7 @@ class ScpiMeter:
             line = self._ask(command)
             if line is None:
                 failures.append(f"no reply within {self.timeout_s:g} s")
+                time.sleep(self.timeout_s)  # let a late reply arrive, so the next attempt's flush drops it
                 continue
             value = parse(line)
             if value is not None:

@@ -1,0 +1,48 @@
+"""The Verilated RTL behind the board runtime's driver: the same Accelerator code as on a board,
+bit-exact with the emulator, with simulated time from the cycles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.verilator
+
+
+@pytest.fixture(scope="module")
+def digits_mlp() -> dict:
+    """The smallest zoo model only (the suite-wide fixture loads all of them)."""
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.reader import read_model
+    from toolkit.models.zoo import load_zoo_model, zoo_entry
+
+    model_ir, _ = read_model(load_zoo_model("digits-mlp", verbose=False))
+    return {"ir": model_ir, "data": load_dataset(zoo_entry("digits-mlp").dataset)}
+
+
+@pytest.mark.parametrize("data_bits", [64, 128])
+def test_sim_device_through_the_driver_equals_the_emulator(digits_mlp, data_bits: int) -> None:
+    from toolkit_overlay.driver import Accelerator
+
+    from toolkit.emulator.engine import Emulator
+    from toolkit.measure.sim_device import SimDevice, stream_spec
+    from toolkit.rtlgen import RtlDevice, build, generate, predict_cycles
+
+    entry = digits_mlp
+    design = generate(entry["ir"], None, None, axis_bits=data_bits)
+    emulator = Emulator(entry["ir"])
+    codes = emulator.quantize_input(entry["data"].x_test[:100])
+    with RtlDevice(design, build(design)) as rtl:
+        device = SimDevice(rtl, clock_mhz=100.0, stall_in=0.2, stall_out=0.2, seed=3)
+        with Accelerator(device, stream_spec(design)) as acc:
+            pred = acc.predict_codes(codes, batch_size=32)
+            np.testing.assert_array_equal(pred.codes, emulator.predict_codes(codes))
+            assert pred.timing == "simulated" and len(pred.batch_seconds) == 4
+            assert pred.seconds == pytest.approx(device.total_cycles / 100e6)
+            device.stall = (0.0, 0.0)
+            latency = acc.latency(codes, repeats=3)
+        device.close()
+    cycles = predict_cycles(design)
+    # a lone sample takes about the pipeline latency (plus the DMA-side beats), at 10 ns a cycle
+    assert latency.seconds[0] == pytest.approx(cycles.latency * 10e-9, rel=0.25)
+    assert pred.throughput < 100e6 / cycles.interval  # batches include pipeline fill and stalls
