@@ -40,6 +40,9 @@ class Device(Protocol):
     sendchannel: Channel
     recvchannel: Channel
 
+    # optional: ``max_transfer_bytes`` (int or None), the largest transfer the DMA moves at once;
+    # the driver shrinks its batches to fit
+
     def allocate(self, shape: int | tuple[int, ...], dtype: Any) -> np.ndarray:
         """A DMA-able buffer (physically contiguous on a board)."""
 
@@ -81,6 +84,9 @@ class PynqDevice:
                 f"the overlay {bitstream} has no DMA {dma!r}: its IP blocks are {', '.join(ips)}"
             )
         self._allocate = pynq.allocate
+        # the AXI DMA's buffer length register limits one transfer (16383 bytes at Vivado's default width)
+        limit = getattr(engine, "buffer_max_size", None) or getattr(engine.sendchannel, "_max_size", None)
+        self.max_transfer_bytes = int(limit) if limit else None
         self.sendchannel = _PynqChannel(engine.sendchannel, "send", timeout_s)
         self.recvchannel = _PynqChannel(engine.recvchannel, "receive", timeout_s)
         self._buffers: list[Any] = []

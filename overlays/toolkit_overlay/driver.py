@@ -86,8 +86,7 @@ class Accelerator:
     def predict_codes(self, codes: np.ndarray, batch_size: int = 256) -> Prediction:
         """Input codes (n, *input_shape) -> output codes (n, *output_shape), batch by batch, timed."""
         codes = self._check(codes)
-        if batch_size < 1:
-            raise OverlayError(f"batch_size {batch_size}: expected at least 1")
+        batch_size = self.fit_batch(batch_size)
         n = len(codes)
         out = np.zeros((n, self.spec.axis_out.codes), np.int64)
         result = Prediction(out, batch_size=batch_size, timing=self.device.timing)
@@ -111,6 +110,7 @@ class Accelerator:
     def run_until(self, done: Callable[[], bool], codes: np.ndarray, batch_size: int = 256) -> int:
         """Run batches of ``codes`` round and round until ``done()``; return the inferences run."""
         codes = self._check(codes)
+        batch_size = self.fit_batch(batch_size)
         if not len(codes):
             raise OverlayError("run_until needs at least one sample")
         count = 0
@@ -121,6 +121,21 @@ class Accelerator:
                 if done():
                     break
         return count
+
+    def fit_batch(self, batch_size: int) -> int:
+        """``batch_size`` capped so one transfer fits the DMA's largest (``device.max_transfer_bytes``)."""
+        if batch_size < 1:
+            raise OverlayError(f"batch_size {batch_size}: expected at least 1")
+        limit = getattr(self.device, "max_transfer_bytes", None)
+        if not limit:
+            return batch_size
+        per_sample = 8 * max(f.beats * f.words for f in (self.spec.axis_in, self.spec.axis_out))
+        if per_sample > limit:
+            raise OverlayError(
+                f"one sample needs a {per_sample}-byte transfer; this DMA moves at most {limit} bytes "
+                "(widen the AXI DMA's buffer length register, c_sg_length_width, in the block design)"
+            )
+        return min(batch_size, limit // per_sample)
 
     def close(self) -> None:
         """Free the buffers (the device stays open: its owner closes it)."""

@@ -54,10 +54,11 @@ class CheckingDevice:
     kind = "double"
 
     def __init__(self, axis_in: AxisFormat, axis_out: AxisFormat, reference: Reference,
-                 seconds_per_sample: float | None = None) -> None:  # fmt: skip
+                 seconds_per_sample: float | None = None, max_transfer_bytes: int | None = None) -> None:  # fmt: skip
         self.axis_in, self.axis_out = axis_in, axis_out
         self.reference = reference
         self.seconds_per_sample = seconds_per_sample
+        self.max_transfer_bytes = max_transfer_bytes
         self.timing = "wall-clock" if seconds_per_sample is None else "simulated"
         self.sendchannel = _Channel(self, "send")
         self.recvchannel = _Channel(self, "receive")
@@ -115,6 +116,10 @@ class CheckingDevice:
         if buffer.size == 0 or buffer.size % words:
             raise TransferError(
                 f"{what} buffer of {buffer.size} words: expected whole beats of {words} word(s)"
+            )
+        if self.max_transfer_bytes and buffer.nbytes > self.max_transfer_bytes:
+            raise TransferError(
+                f"{what} transfer of {buffer.nbytes} bytes exceeds the DMA's maximum of {self.max_transfer_bytes}"
             )
         return buffer.size // words
 
