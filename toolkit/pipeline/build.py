@@ -21,7 +21,7 @@ STEPS: tuple[Step, ...] = (
          lambda r: f"{r['policy']}: bits {r['bits']}"),
     Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
-         lambda r: f"C-sim == emulator on {r.get('equal')}/{r.get('n')} samples"),
+         lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})"),
     Step("rtl", steps.rtl, ("sim.json",), ("board",),
          lambda r: r.get("message") or f"RTL == emulator on {r['bit_exact_samples']}/{r['n']}, "
          f"{r['cycles']['interval']:.0f} cycles/inference, {r['power_w']:.3f} W modelled"),

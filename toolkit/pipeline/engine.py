@@ -63,6 +63,10 @@ class BuildContext:
     def data_spec(self) -> str:
         return str(read_build_json(self.dir)["data"])
 
+    def relocate(self, obj: Any) -> Any:
+        """``obj`` (JSON-able) with paths into the scratch folder pointing where the artifacts will be."""
+        return json.loads(json.dumps(obj).replace(str(self.stage), str(self.dir)))
+
 
 @dataclass(frozen=True)
 class Step:
@@ -180,7 +184,7 @@ def _run_step(
     t0 = time.perf_counter()
     record: dict[str, Any] = {"step": step.name, "index": index, "key": key, "started": started}
     try:
-        result = step.run(ctx)
+        result = ctx.relocate(step.run(ctx))
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
         record |= {

@@ -124,6 +124,7 @@ def hls(ctx: BuildContext) -> dict[str, Any]:
         model_ir, deploy, plan, codes, ctx.stage / "hls", backend=cfg.backend, io_type=cfg.io_type,
         strategy=cfg.strategy,
     )  # fmt: skip
+    result = ctx.relocate(result)  # the project moves into the build folder when the step returns
     write_atomic_json(ctx.stage / "csim.json", result)
     return result
 
@@ -157,13 +158,18 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
 
 def synth(ctx: BuildContext) -> dict[str, Any]:
     """Vendor projects for the board (HLS + block design Tcl); runs Vitis/Vivado only where installed."""
-    from toolkit.hlsgen.vendor import generate_vendor_project, synth_step
+    from toolkit.cache import write_atomic_json
+    from toolkit.hlsgen.vendor import generate_vendor_project
+    from toolkit.hlsgen.vendor_synth import synth_step
     from toolkit.pipeline.package import plan_hash, stream_formats
 
     model_ir, _, _ = load_build(ctx, with_plan=False)
     stream = stream_formats(model_ir, ctx.board.dma_data_bits)
     project = generate_vendor_project(ctx.dir / "hls", ctx.stage / "vendor", ctx.board, stream)
-    return synth_step(
-        project, ctx.stage / "synth.json", model_hash=model_ir.model_hash(),
-        plan_hash=plan_hash(ctx.dir / "plan.json"), bitstreams=ctx.config.bitstreams,
+    result = synth_step(
+        project, model_hash=model_ir.model_hash(), plan_hash=plan_hash(ctx.dir / "plan.json"),
+        bitstreams=ctx.config.bitstreams, log=ctx.log,
     )  # fmt: skip
+    result = ctx.relocate(result)  # the project moves into the build folder when the step returns
+    write_atomic_json(ctx.stage / "synth.json", result)
+    return result
