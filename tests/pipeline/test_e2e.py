@@ -1,0 +1,66 @@
+"""End to end (verilator tier): the default `toolkit build --board pynq-z2`, then `toolkit measure --target sim`.
+
+The simulated hardware must reproduce the emulator's accuracy with zero mismatches, and
+the measurement must produce a complete JSON result and HTML report.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from toolkit.cli.main import cli
+
+pytestmark = [pytest.mark.verilator, pytest.mark.yosys, pytest.mark.slow]
+
+
+def test_default_build_then_simulated_measurement(tmp_path: Path) -> None:
+    out = tmp_path / "digits"
+    built = CliRunner().invoke(cli, ["build", "--board", "pynq-z2", "--out", str(out), "--json"])
+    assert built.exit_code == 0, built.output
+    records = json.loads(built.stdout)["steps"]
+    synth = "passed" if shutil.which("vivado") else "not_run"
+    assert {r["step"]: r["status"] for r in records} == {
+        "quantize": "passed", "approx": "passed", "hls": "passed", "rtl": "passed", "synth": synth,
+        "package": "passed",
+    }  # fmt: skip
+    by_step = {r["step"]: r for r in records}
+    assert by_step["hls"]["result"]["equal_samples"] == by_step["hls"]["result"]["n_samples"] > 0
+    assert "not on PATH" in by_step["synth"]["result"]["message"] or synth == "passed"
+    for artifact in ("model.h5", "plan.json", "hls/firmware", "csim.json", "sim.json", "vendor/run.sh",
+                     "package/manifest.json", "package/vectors.npz", "package/toolkit_overlay/__main__.py"):  # fmt: skip
+        assert (out / artifact).exists(), artifact
+
+    measured = CliRunner().invoke(cli, ["measure", "--build", str(out), "--target", "sim", "--samples", "4",
+                                        "--json"])  # fmt: skip
+    assert measured.exit_code == 0, measured.output
+    result = json.loads(measured.stdout)
+    assert result["target"] == "sim" and "--target sim" in result["target_reason"]
+    assert result["agreement"]["mismatches"] == 0 and result["agreement"]["bit_exact"]
+
+    from toolkit.emulator.engine import Emulator
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.loading import load_keras_file
+    from toolkit.models.reader import read_model
+    from toolkit.plan import load_plan
+
+    model_ir, _ = read_model(load_keras_file(out / "model.h5"))
+    data = load_dataset("digits")
+    emulated = Emulator(model_ir, load_plan(out / "plan.json", model_ir).kernels()).predict(data.x_test)
+    assert result["accuracy"]["hardware"] == pytest.approx(float(np.mean(emulated.argmax(1) == data.y_test)))
+    assert result["accuracy"]["samples"] == len(data.y_test)
+    energy = result["energy"]
+    assert energy["plan"]["joules"] > 0 and energy["exact"]["joules"] > 0
+    assert energy["saving"]["measured"] is not None and energy["saving"]["predicted_selection"] is not None
+    assert result["throughput"]["timing"] == "simulated" and result["power"]["label"].startswith("modelled")
+    saved = json.loads((out / "measure.json").read_text())
+    assert saved["agreement"] == result["agreement"]
+    page = (out / "measure.html").read_text()
+    for section in ("Accuracy and agreement", "Energy per inference", "Power trace", "Energy: exact vs plan",
+                    "Per-layer sensitivity", "data:image/png;base64,"):  # fmt: skip
+        assert section in page, section
