@@ -54,9 +54,13 @@ def measure_package(
     if samples < 2:
         raise OverlayError(f"--samples {samples}: expected at least 2 power readings per phase")
     x, expected, labels = _vectors(manifest, limit)
-    dev = _open_device(device, manifest, x, expected)
-    closers: list[Callable[[], None]] = [dev.close]
-    try:
+    closers: list[Callable[[], None]] = []
+    try:  # the meter first: a wrong port fails before the overlay is loaded
+        meter_obj = open_meter(spec, facts, manifest.raw.get("modelled_power"))
+        if meter_obj is not None:
+            closers.append(meter_obj.close)
+        dev = _open_device(device, manifest, x, expected)
+        closers.insert(0, dev.close)
         acc = Accelerator(dev, manifest)
         closers.insert(0, acc.close)
         log(f"running {len(x)} samples of {manifest.model} on the {dev.kind} device")
@@ -65,8 +69,8 @@ def measure_package(
         differ = np.flatnonzero(np.any(got != expected.reshape(len(x), -1), axis=1))
         latency = acc.latency(x, latency_repeats)
         power = None
-        if spec.kind != "none":
-            power = _power(acc, spec, facts, manifest, x, samples, batch_size, interval_s, log, closers)
+        if meter_obj is not None:
+            power = _power(acc, meter_obj, x, samples, batch_size, interval_s, log)
     finally:
         for close in closers:
             close()
@@ -92,6 +96,7 @@ def measure_package(
         "throughput": pred.to_json(),
         "latency": latency.to_json(),
         "power": power,
+        "power_note": None if power else _no_power(spec.kind, facts),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     if out is not None:
@@ -139,11 +144,8 @@ def _open_device(device: Any, manifest: Manifest, x: np.ndarray, expected: np.nd
     raise OverlayError(f"device {device!r}: expected one of {', '.join(DEVICES)}")
 
 
-def _power(acc: Accelerator, spec: Any, facts: dict, manifest: Manifest, x: np.ndarray, samples: int,
-           batch_size: int, interval_s: float, log: Callable[[str], None],
-           closers: list[Callable[[], None]]) -> dict[str, Any]:  # fmt: skip
-    meter = open_meter(spec, facts, manifest.raw.get("modelled_power"))
-    closers.append(meter.close)
+def _power(acc: Accelerator, meter: Any, x: np.ndarray, samples: int, batch_size: int, interval_s: float,
+           log: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
     log(f"power: {samples} readings idle, then {samples} under load, from {meter.name}")
     with Sampler(meter, interval_s) as sampler:
         sampler.mark("idle")
@@ -154,6 +156,14 @@ def _power(acc: Accelerator, spec: Any, facts: dict, manifest: Manifest, x: np.n
     energy = energy_per_inference(trace, inferences)
     return {"meter": meter.name, "label": meter.label, "scope": meter.scope,
             "identity": getattr(meter, "identity", None), "energy": energy.to_json(), "trace": trace.to_json()}  # fmt: skip
+
+
+def _no_power(kind: str, facts: dict[str, Any]) -> str:
+    if kind == "none" and facts.get("sensing") == "external":
+        return (
+            f"not measured: {facts.get('name', 'this board')} has no on-board sensing; pass --meter scpi:PORT"
+        )
+    return "not measured (--meter none)"
 
 
 def _accuracy(codes: np.ndarray, labels: np.ndarray) -> float:

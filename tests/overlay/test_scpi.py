@@ -105,3 +105,30 @@ def test_no_instrument_answering_identify_is_an_error(instrument) -> None:
     inst.close()  # nobody answers on the other end
     with pytest.raises(OverlayError):
         ScpiMeter(inst.port, timeout_s=0.1, retries=1)
+
+
+def test_measure_with_a_serial_meter(tmp_path, instrument) -> None:
+    from toolkit_overlay.measure import measure_package
+
+    from .fake_package import make_package
+
+    inst = instrument(watts=2.5)
+    pkg = make_package(tmp_path, runtime=False)
+    r = measure_package(pkg, f"scpi:{inst.port},115200", samples=3, device="double", interval_s=0.0,
+                        latency_repeats=2, log=lambda m: None)  # fmt: skip
+    p = r["power"]
+    assert p["label"] == "measured" and p["identity"] == "TOOLKIT,PTY-METER,0,1.0"
+    e = p["energy"]
+    assert (e["idle_w"], e["load_w"], e["joules"], e["stderr_j"]) == (2.5, 2.5, 0.0, 0.0)
+    assert e["idle_n"] >= 3 and e["load_n"] >= 3 and e["inferences"] > 0 and r["power_note"] is None
+
+
+def test_an_unreachable_meter_fails_before_the_overlay_loads(tmp_path) -> None:
+    from toolkit_overlay.measure import measure_package
+
+    from .fake_package import make_package
+
+    pkg = make_package(tmp_path, runtime=False)  # no bitstream either: the meter error comes first
+    with pytest.raises(OverlayError, match="cannot open the meter's serial port"):
+        measure_package(pkg, "scpi:/dev/no-such-tty", out=tmp_path / "r.json", log=lambda m: None)
+    assert not (tmp_path / "r.json").exists()
