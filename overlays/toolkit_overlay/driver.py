@@ -58,6 +58,15 @@ class Prediction:
                 "seconds": self.seconds, "inferences_per_second": self.throughput, "timing": self.timing}  # fmt: skip
 
 
+@dataclass
+class Run:
+    """Inferences run (e.g. under a power meter) and the transfers' seconds (``timing``'s clock)."""
+
+    inferences: int
+    seconds: float
+    timing: str
+
+
 @dataclass(frozen=True)
 class Latency:
     """Seconds from the start of a one-sample transfer to its result, over ``repeats`` runs."""
@@ -107,20 +116,20 @@ class Accelerator:
         times = [self._batch(codes[i % len(codes) : i % len(codes) + 1])[1] for i in range(repeats)]
         return Latency(tuple(times), self.device.timing)
 
-    def run_until(self, done: Callable[[], bool], codes: np.ndarray, batch_size: int = 256) -> int:
-        """Run batches of ``codes`` round and round until ``done()``; return the inferences run."""
+    def run_until(self, done: Callable[[], bool], codes: np.ndarray, batch_size: int = 256) -> Run:
+        """Run batches of ``codes`` round and round until ``done()``: the inferences and their time."""
         codes = self._check(codes)
         batch_size = self.fit_batch(batch_size)
         if not len(codes):
             raise OverlayError("run_until needs at least one sample")
-        count = 0
+        run = Run(0, 0.0, self.device.timing)
         while not done():
             for start in range(0, len(codes), batch_size):
-                self._batch(codes[start : start + batch_size])
-                count += min(batch_size, len(codes) - start)
+                run.seconds += self._batch(codes[start : start + batch_size])[1]
+                run.inferences += min(batch_size, len(codes) - start)
                 if done():
                     break
-        return count
+        return run
 
     def fit_batch(self, batch_size: int) -> int:
         """``batch_size`` capped so one transfer fits the DMA's largest (``device.max_transfer_bytes``)."""

@@ -38,6 +38,7 @@ def measure_package(
     limit: int | None = None,
     latency_repeats: int = 100,
     interval_s: float = 0.05,
+    modelled: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr, flush=True),
 ) -> dict[str, Any]:
     """Measure a package on this board and return (and write to ``out``) the results.
@@ -45,7 +46,10 @@ def measure_package(
     ``meter``: a meter spec (see :data:`toolkit_overlay.power.ACCEPTED`) or ``auto`` (PMBus
     where the board has it, else none). ``samples``: power readings per phase (idle, load).
     ``device``: "pynq", "double" (the checking test double answering from the package's own
-    expected codes) or a Device object.
+    expected codes) or a Device object (e.g. the host's simulated device). ``modelled``: the
+    modelled power (``static_w``, ``dynamic_w``) the ``model`` meter reports (default: the
+    manifest's ``modelled_power``); on a simulated device the load phase lasts the simulated
+    time of its inferences.
     """
     on_board = running_board(board)
     manifest = verify_package(package, on_board)
@@ -56,7 +60,7 @@ def measure_package(
     x, expected, labels = _vectors(manifest, limit)
     closers: list[Callable[[], None]] = []
     try:  # the meter first: a wrong port fails before the overlay is loaded
-        meter_obj = open_meter(spec, facts, manifest.raw.get("modelled_power"))
+        meter_obj = open_meter(spec, facts, modelled or manifest.raw.get("modelled_power"))
         if meter_obj is not None:
             closers.append(meter_obj.close)
         dev = _open_device(device, manifest, x, expected)
@@ -146,15 +150,22 @@ def _open_device(device: Any, manifest: Manifest, x: np.ndarray, expected: np.nd
 
 def _power(acc: Accelerator, meter: Any, x: np.ndarray, samples: int, batch_size: int, interval_s: float,
            log: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
+    simulated = acc.device.timing == "simulated"
+    if simulated and meter.label != "modelled":
+        raise OverlayError(
+            f"a {meter.label} meter ({meter.name}) on the {acc.device.kind} device: wall-clock power says nothing "
+            "about simulated hardware; use --meter model"
+        )
     log(f"power: {samples} readings idle, then {samples} under load, from {meter.name}")
     with Sampler(meter, interval_s) as sampler:
         sampler.mark("idle")
         sampler.wait_for(samples)
         sampler.mark("load")
-        inferences = acc.run_until(lambda: sampler.count("load") >= samples, x, batch_size)
+        run = acc.run_until(lambda: sampler.count("load") >= samples, x, batch_size)
         trace = sampler.stop()
-    energy = energy_per_inference(trace, inferences)
-    return {"meter": meter.name, "label": meter.label, "scope": meter.scope,
+    # simulated hardware: the load lasted the simulated time of its inferences, not the wall time
+    energy = energy_per_inference(trace, run.inferences, duration_s=run.seconds if simulated else None)
+    return {"meter": meter.name, "label": meter.label, "scope": meter.scope, "timing": run.timing,
             "identity": getattr(meter, "identity", None), "energy": energy.to_json(), "trace": trace.to_json()}  # fmt: skip
 
 

@@ -76,3 +76,34 @@ def test_mismatches_are_counted_as_a_defect(tmp_path) -> None:
                         log=lambda m: None)  # fmt: skip
     assert r["mismatches"] >= 1 and 3 in r["mismatch_indices"] and r["bit_exact"] is False
     assert json.loads(out.read_text())["mismatches"] == r["mismatches"]
+
+
+def test_simulated_time_drives_the_modelled_energy(tmp_path) -> None:
+    pkg = make_package(tmp_path, runtime=False)
+    fi, fo = AxisFormat(6, True, 12), AxisFormat(10, True, 4)
+    device = CheckingDevice(fi, fo, reference, seconds_per_sample=2e-6)
+    r = measure_package(pkg, "model", samples=3, device=device, interval_s=0.001, latency_repeats=2,
+                        modelled={"static_w": 1.4, "dynamic_w": 0.05}, log=lambda m: None)  # fmt: skip
+    e = r["power"]["energy"]
+    assert r["power"]["timing"] == "simulated" and r["power"]["label"] == "modelled"
+    assert e["joules"] == pytest.approx(0.05 * 2e-6) and e["duration_s"] == pytest.approx(
+        e["inferences"] * 2e-6
+    )
+    assert r["throughput"]["inferences_per_second"] == pytest.approx(5e5)
+
+
+def test_a_measured_meter_on_simulated_hardware_is_refused(tmp_path, monkeypatch) -> None:
+    import toolkit_overlay.measure as m
+    from toolkit_overlay.errors import OverlayError
+    from toolkit_overlay.power import ModelledMeter
+
+    class Bench(ModelledMeter):
+        label = "measured"
+
+    monkeypatch.setattr(m, "open_meter", lambda *a, **k: Bench(1.0, 0.1))
+    pkg = make_package(tmp_path, runtime=False)
+    device = CheckingDevice(
+        AxisFormat(6, True, 12), AxisFormat(10, True, 4), reference, seconds_per_sample=2e-6
+    )
+    with pytest.raises(OverlayError, match="wall-clock power says nothing about simulated hardware"):
+        measure_package(pkg, "model", samples=3, device=device, latency_repeats=2, log=lambda m: None)
