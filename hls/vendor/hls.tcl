@@ -11,6 +11,10 @@ set fw [file join $src firmware]
 # The hls4ml firmware includes "defines.h", "parameters.h", "weights/*.h" and "nnet_utils/*.h"
 # relative to firmware/; the top includes toolkit_accel.h and its config header.
 set cflags "-std=c++0x -I$fw -I$src"
+if {$tk_hls_tool eq "vivado_hls"} {
+    # Vivado HLS's ap_axiu cannot have zero-width TUSER/TID/TDEST (see toolkit_axis_top.h)
+    append cflags " -DTK_AXIS_SIDEBAND=1"
+}
 
 open_project -reset $tk_hls_project
 set_top $tk_top

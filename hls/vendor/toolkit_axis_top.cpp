@@ -59,6 +59,11 @@ static void tk_pack(tk_out_code_t y[TK_OUT_CODES], ap_uint<1> last, hls::stream<
         beat.keep = -1;
         beat.strb = -1;
         beat.last = (b == TK_OUT_BEATS - 1) ? last : ap_uint<1>(0);
+#if TK_AXIS_SIDEBAND
+        beat.user = 0;
+        beat.id = 0;
+        beat.dest = 0;
+#endif
         m_axis.write(beat);
     }
 }

@@ -11,8 +11,14 @@
 #include "toolkit_accel.h"  // the hls4ml project's top function and its input_t / result_t
 #include "toolkit_axis_config.h"
 
-typedef ap_axiu<TK_IN_DATA_BITS, 0, 0, 0> tk_in_beat_t;
-typedef ap_axiu<TK_OUT_DATA_BITS, 0, 0, 0> tk_out_beat_t;
+// TUSER/TID/TDEST widths. Vitis HLS drops zero-width side channels; Vivado HLS cannot declare
+// them zero wide, so hls.tcl compiles with -DTK_AXIS_SIDEBAND=1 there (the DMA leaves them unconnected).
+#ifndef TK_AXIS_SIDEBAND
+#define TK_AXIS_SIDEBAND 0
+#endif
+
+typedef ap_axiu<TK_IN_DATA_BITS, TK_AXIS_SIDEBAND, TK_AXIS_SIDEBAND, TK_AXIS_SIDEBAND> tk_in_beat_t;
+typedef ap_axiu<TK_OUT_DATA_BITS, TK_AXIS_SIDEBAND, TK_AXIS_SIDEBAND, TK_AXIS_SIDEBAND> tk_out_beat_t;
 
 void toolkit_axis_top(hls::stream<tk_in_beat_t> &s_axis, hls::stream<tk_out_beat_t> &m_axis);
 

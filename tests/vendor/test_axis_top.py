@@ -7,6 +7,8 @@ compiles it with the top (~15 s), hence ``slow``.
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -44,6 +46,11 @@ def test_axis_top_csim_matches_emulator(zoo_models, tmp_path, name, io_type, dat
     words, out_last = sim.run_beats(sim.axis_in.pack(codes[:n]), last, n)
     assert out_last.tolist() == [0] * (n * sim.axis_out.beats - 1) + [1]
     np.testing.assert_array_equal(sim.axis_out.unpack(words, n), emulator.predict_codes(codes[:n]))
+    # the Vivado HLS flavour (1-bit TUSER/TID/TDEST) compiles too
+    cmd = sim.compile_command(tmp_path / "csim" / "src", "-DTK_AXIS_SIDEBAND=1")
+    top = str(tmp_path / "csim" / "src" / "toolkit_axis_top.cpp")
+    done = subprocess.run([*cmd[: cmd.index("-o") - 3], top, "-fsyntax-only"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_config_header_names_every_stream_number():

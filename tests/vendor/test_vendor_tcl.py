@@ -65,6 +65,7 @@ def test_board_project_names_part_board_part_and_ps(name, fake_hls_project, tmp_
     assert calls_of(hls, "set_part") == [[board.part]]
     assert calls_of(hls, "set_top") == [["toolkit_axis_top"]]
     added = [Path(c[0]) for c in calls_of(hls, "add_files")]
+    assert all("SIDEBAND" not in c[-1] for c in calls_of(hls, "add_files"))
     assert added == [
         project.path / "hls/firmware/toolkit_accel.cpp",
         project.path / "hls/toolkit_axis_top.cpp",
@@ -131,6 +132,7 @@ def test_vivado_hls_flavour_and_rewrite(fake_hls_project, tmp_path):
     hls = run_tcl(tmp_path, project.hls_script)
     assert calls_of(hls, "open_solution") == [["-reset", "solution1"]]
     assert calls_of(hls, "config_array_partition") == [["-maximum_size", "4096"]]
+    assert all(c[-1].endswith("-DTK_AXIS_SIDEBAND=1") for c in calls_of(hls, "add_files"))
     assert "vivado_hls -f hls.tcl" in project.run_script.read_text()
     meta = json.loads((out / "vendor.json").read_text())
     assert meta["part"] == "xc7z020clg400-1" and meta["io_type"] == "io_parallel"

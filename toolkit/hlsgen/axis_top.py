@@ -123,8 +123,20 @@ class AxisTopCSim:
         self.axis_in, self.axis_out = axis_formats(stream)
         self.io_type = project_io_type(self.project)
         self.build_dir = Path(build_dir or tempfile.mkdtemp(prefix="toolkit-axis-csim-"))
+        self.build_dir.mkdir(parents=True, exist_ok=True)
         self.exe = self.build_dir / "axis_csim"
         self._built = False
+
+    def compile_command(self, src: Path, *defines: str) -> list[str]:
+        """The g++ command line of the C-simulation (``defines``: extra ``-D`` flags)."""
+        fw = self.project / "firmware"
+        return [
+            "g++", "-std=c++14", "-O0", "-w",
+            f'-DWEIGHTS_DIR="{fw / "weights"}"', *defines,
+            f"-I{src}", f"-I{fw}", f"-I{fw / 'ap_types'}", f"-I{VENDOR_DIR / 'csim'}",
+            str(fw / f"{PROJECT}.cpp"), str(src / "toolkit_axis_top.cpp"),
+            str(VENDOR_DIR / "csim" / "toolkit_axis_tb.cpp"), "-o", str(self.exe),
+        ]  # fmt: skip
 
     def build(self) -> None:
         """Compile the top, the hls4ml firmware and the driver (g++, ~10-30 s)."""
@@ -135,14 +147,7 @@ class AxisTopCSim:
             )
         src = self.build_dir / "src"
         write_axis_top(src, self.axis_in, self.axis_out, self.io_type)
-        fw = self.project / "firmware"
-        cmd = [
-            gxx, "-std=c++14", "-O1", "-w",
-            f'-DWEIGHTS_DIR="{fw / "weights"}"',
-            f"-I{src}", f"-I{fw}", f"-I{fw / 'ap_types'}", f"-I{VENDOR_DIR / 'csim'}",
-            str(fw / f"{PROJECT}.cpp"), str(src / "toolkit_axis_top.cpp"),
-            str(VENDOR_DIR / "csim" / "toolkit_axis_tb.cpp"), "-o", str(self.exe),
-        ]  # fmt: skip
+        cmd = [gxx, *self.compile_command(src)[1:]]
         log = self.build_dir / "build.log"
         with open(log, "w") as fh:
             done = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, check=False)
