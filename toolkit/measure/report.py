@@ -24,6 +24,7 @@ def write_report(result: dict[str, Any], build_dir: Path) -> Path:
         _table("Accuracy and agreement", _accuracy_rows(result)),
         _table("Timing", _timing_rows(result)),
         _table("Energy per inference", _energy_rows(result)),
+        _table("Modelled dynamic power per module (mW, from RTL toggle activity)", _module_rows(result)),
         _figure("Power trace", _power_plot(result)),
         _figure("Energy: exact vs plan", _energy_plot(result)),
     ]
@@ -106,11 +107,22 @@ def _energy_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _module_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    plan, exact = r["energy"].get("plan_modules"), (r["energy"]["exact"] or {}).get("per_module_dynamic_w")
+    if not plan:
+        return []
+    exact = exact or {}
+    return [(name, f"plan {1e3 * w:.2f}" + (f" | exact {1e3 * exact[name]:.2f}" if name in exact else ""))
+            for name, w in plan.items()]  # fmt: skip
+
+
 def _num(v: Any) -> str:
     return f"{v:.6g}" if isinstance(v, float) else html.escape(str(v))
 
 
 def _table(title: str, rows: list[tuple[str, str]]) -> str:
+    if not rows:
+        return ""
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<h2>{html.escape(title)}</h2><table>{body}</table>"
 

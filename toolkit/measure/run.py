@@ -162,6 +162,9 @@ def _energy(folder: Path, config: dict, target: str, results: dict, selection: d
         out["exact"] = base["energy"]["plan"] | {"source": str(baseline)}
     elif target == "sim":
         out["exact"] = _exact_sim_energy(folder, config, log)
+    sim = _read_json(folder / "sim.json")
+    if target == "sim" and sim and sim.get("power"):
+        out["plan_modules"] = sim["power"]["per_module_dynamic_w"]
     if out["exact"]:
         e_plan, e_exact = plan_energy["joules"], out["exact"]["joules"]
         se_plan, se_exact = plan_energy["stderr_j"], out["exact"].get("stderr_j", 0.0)
@@ -191,6 +194,8 @@ def _exact_sim_energy(folder: Path, config: dict, log: Any) -> dict[str, Any]:
         "stderr_j": 0.0,
         "label": "modelled (RTL toggle activity x yosys cells), dynamic",
         "source": "exact design simulated",
+        "per_module_dynamic_w": power["per_module_dynamic_w"],
+        "lut": sim["area"]["total"]["lut"],
     }
 
 
