@@ -53,6 +53,10 @@ file mkdir $reports $output
 
 # ---- project ------------------------------------------------------------------------------------
 create_project -force toolkit_vivado [file join $here vivado] -part $tk_part
+if {[llength [get_board_parts -quiet $tk_board_part]] == 0} {
+    error "board part $tk_board_part ($tk_board) is not installed in this Vivado: add its board files\
+        (Vivado Store > Boards, or set_param board.repoPaths to a checkout of the vendor's board files)"
+}
 set_property board_part $tk_board_part [current_project]
 set_property ip_repo_paths [list $ip_repo] [current_project]
 update_ip_catalog

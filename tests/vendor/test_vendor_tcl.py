@@ -8,6 +8,7 @@ bad proc calls and wrong variable names fail here.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -82,6 +83,7 @@ def test_board_project_names_part_board_part_and_ps(name, fake_hls_project, tmp_
     create = calls_of(bd, "create_project")[0]
     assert create[create.index("-part") + 1] == board.part
     assert ["board_part", board.board_part, "<current_project>"] in calls_of(bd, "set_property")
+    assert calls_of(bd, "get_board_parts") == [["-quiet", board.board_part]]  # checked installed first
     cells = {c[-1]: c[c.index("-vlnv") + 1] for c in calls_of(bd, "create_bd_cell")}
     assert cells["ps"] == f"xilinx.com:ip:{PS[board.family]}:5.5"  # the newest version in the catalog
     assert cells["axi_dma_0"] == "xilinx.com:ip:axi_dma:5.5"
@@ -148,6 +150,17 @@ def test_tcl_syntax_error_fails_the_harness(fake_hls_project, tmp_path):
     done = subprocess.run(["tclsh", str(HARNESS), str(tmp_path / "r"), str(tmp_path / "w"),
                            str(project.vivado_script)], capture_output=True, text=True)  # fmt: skip
     assert done.returncode != 0 and "missing close-brace" in done.stderr
+
+
+def test_missing_board_files_stop_vivado_with_a_clear_error(fake_hls_project, tmp_path):
+    project = generate_vendor_project(fake_hls_project, tmp_path / "vendor", load_board("ultra96v2"),
+                                      stream_for(128), hls_tool="vitis_hls")  # fmt: skip
+    done = subprocess.run(["tclsh", str(HARNESS), str(tmp_path / "r"), str(tmp_path / "w"),
+                           str(project.vivado_script)], capture_output=True, text=True,
+                          env={**os.environ, "TK_HARNESS_NO_BOARDS": "1"})  # fmt: skip
+    assert done.returncode != 0
+    assert "board part avnet.com:ultra96v2:part0:1.2 (ultra96v2) is not installed" in done.stderr
+    assert "create_bd_design" not in (tmp_path / "r").read_text()
 
 
 def test_generation_errors_name_the_bad_value(fake_hls_project, tmp_path):
