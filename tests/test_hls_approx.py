@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from toolkit.emulator.engine import Emulator
-from toolkit.errors import ToolkitError
 from toolkit.hlsgen.csim import HlsCSim
 from toolkit.multipliers import FAMILIES, list_designs
 from toolkit.plan import operand_tag, plan_from_json
@@ -74,17 +73,3 @@ def test_conv1d_with_signed_inputs(zoo_models, tmp_path):
     plan = _plan(entry["ir"], ["trunc", "mitchell", "perfw", "bam"])
     assert operand_tag(entry["ir"].mac_layers()[0]).startswith("s")
     _check(entry, plan, tmp_path)
-
-
-def test_corrections_are_refused_until_generated(zoo_models, tmp_path):
-    entry = zoo_models["digits-mlp"]
-    plan = plan_from_json(
-        {
-            "format": "toolkit-plan",
-            "version": 1,
-            "layers": [{"name": "fc1", "multiplier": "perfw1", "correction": "cv"}],
-        },
-        entry["ir"],
-    )
-    with pytest.raises(ToolkitError, match="layers fc1 use a control-variate/bias correction"):
-        HlsCSim(entry["ir"], entry["deploy"], tmp_path, plan=plan)

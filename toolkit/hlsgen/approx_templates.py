@@ -4,13 +4,14 @@
   project gets them under ``firmware/nnet_utils/``.
 * A per-layer config key ``ApproxProduct`` carries the plan's C++ policy type (set by
   :func:`toolkit.hlsgen.config.hls_config` from the plan).
-* A template registered after hls4ml's own config templates rewrites the layer's
+* A template registered (on Vivado, for both backends: see :func:`register`) after
+  hls4ml's own config templates rewrites the layer's
   ``using product = nnet::product::mult<x_T, y_T>;`` (Dense, and the ``mult_config``
   of Conv1D/Conv2D) to that policy, and adds our umbrella header to the includes.
 
 The control-variate correction is not a product (it needs each output's constant and
-the sum of that output's inputs), so it is not expressible here; plans with a
-correction are refused by :class:`toolkit.hlsgen.csim.HlsCSim` until it has its kernel.
+the sum of that output's inputs), so it is not expressed here but as a branch of stock
+layers: :mod:`toolkit.hlsgen.correction_graph`.
 """
 
 from __future__ import annotations
@@ -56,13 +57,20 @@ def _template_class() -> type:
 
 
 def register(backend_name: str) -> None:
-    """Register sources and the template on one hls4ml backend (idempotent)."""
-    if backend_name in _registered:
-        return
+    """Register our sources on ``backend_name`` and the template on Vivado (idempotent).
+
+    The template always goes to Vivado: the Vitis flow runs its own ``vitis:apply_templates``
+    *before* ``vivado:apply_templates``, whose config templates would then overwrite a
+    product line patched by a template registered on Vitis (C-sim silently exact).
+    """
     import hls4ml
 
-    backend = hls4ml.backends.get_backend(backend_name)
-    for header in sorted(Path(HLS_DIR).glob("*.h")):
-        backend.register_source(header.resolve())
-    backend.register_template(_template_class())
-    _registered.add(backend_name)
+    for name in dict.fromkeys(("Vivado", backend_name)):
+        if name in _registered:
+            continue
+        backend = hls4ml.backends.get_backend(name)
+        for header in sorted(Path(HLS_DIR).glob("*.h")):
+            backend.register_source(header.resolve())
+        if name == "Vivado":
+            backend.register_template(_template_class())
+        _registered.add(name)

@@ -6,13 +6,16 @@ types can be narrower than the sums. Here every type comes from the IR's
 :class:`~toolkit.precision.Precision` objects: the input is the input quantizer's
 type (fed exactly representable values), each MAC layer accumulates and returns
 the exact accumulator type, and requantization happens only in the quantizer
-layers, with round-half-even and saturation.
+layers, with round-half-even and saturation. A control-variate/bias correction's
+branch (:mod:`toolkit.hlsgen.correction_graph`) gets types that are exact by
+construction, except the one ``AP_TRN`` cast that implements its ``>> F``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from toolkit.hlsgen.correction_graph import corrected_layers
 from toolkit.models import ir
 
 BACKENDS = ("Vivado", "Vitis")
@@ -26,11 +29,15 @@ def hls_config(
     backend: str = "Vivado",
     strategy: str = "Latency",
     plan: Any = None,
+    trace: bool = False,
 ) -> dict:
     """A granularity='name' hls4ml config whose every precision comes from ``model_ir``.
 
     With a ``plan``, each approximated layer also gets its multiplier's C++ policy
-    under the ``ApproxProduct`` key (see :mod:`toolkit.hlsgen.approx_templates`).
+    under the ``ApproxProduct`` key (see :mod:`toolkit.hlsgen.approx_templates`), and
+    each corrected layer's branch (``deploy_model`` must then be
+    :func:`toolkit.hlsgen.correction_graph.branched_model`) gets its exact types.
+    ``trace`` marks every layer for hls4ml's ``trace()``.
     """
     import hls4ml
 
@@ -62,6 +69,16 @@ def hls_config(
 
         for name, layer_plan in plan.layers.items():
             layers[name][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
+    for types in corrected_layers(model_ir, plan).values():
+        for name, precisions in types.config().items():
+            _set(layers, name, **precisions)
+            if "accum" in precisions:
+                _set(layers, f"{name}_linear", result=precisions["result"], required=False)
+            if strategy == "Resource":
+                layers[name]["Strategy"] = "Resource"
+    if trace:
+        for name in layers:
+            layers[name]["Trace"] = True
     return config
 
 

@@ -1,4 +1,10 @@
-"""hls4ml C-simulation as a backend with the emulator's interface (``predict_codes``)."""
+"""hls4ml C-simulation as a backend with the emulator's interface (``predict_codes``).
+
+A plan's multipliers become product policies (:mod:`toolkit.hlsgen.approx_templates`);
+its control-variate/bias corrections become a branch of stock layers per corrected
+layer (:mod:`toolkit.hlsgen.correction_graph`). Inputs and outputs cross the ctypes
+boundary as float64, which holds every code of up to 53 bits exactly.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,10 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.config import BACKENDS, IO_TYPES, STRATEGIES, hls_config
+from toolkit.hlsgen.correction_graph import branched_model, corrected_layers, output_name
 from toolkit.models import ir
+
+PROJECT_NAME = "toolkit_accel"  # the vendor step reads <output_dir>/firmware/toolkit_accel.cpp
 
 
 class HlsCSim:
@@ -24,6 +33,7 @@ class HlsCSim:
         io_type: str = "io_parallel",
         strategy: str = "Latency",
         plan: Any = None,
+        trace: bool = False,
     ) -> None:
         for value, accepted, what in (
             (backend, BACKENDS, "backend"),
@@ -38,23 +48,18 @@ class HlsCSim:
 
         from toolkit.hlsgen.approx_templates import register
 
-        if plan is not None:
-            corrected = [name for name, lp in plan.layers.items() if lp.correction is not None]
-            if corrected:
-                raise ToolkitError(
-                    f"layers {', '.join(corrected)} use a control-variate/bias correction, which the hls4ml "
-                    "backend does not generate yet; use a plan without corrections for C-simulation"
-                )
         register(backend)
         self.model_ir = model_ir
-        config = hls_config(model_ir, deploy_model, backend=backend, strategy=strategy, plan=plan)
+        self.corrected = corrected_layers(model_ir, plan)
+        keras_model = branched_model(deploy_model, model_ir, plan)
+        config = hls_config(model_ir, keras_model, backend=backend, strategy=strategy, plan=plan, trace=trace)
         self.hls_model = hls4ml.converters.convert_from_keras_model(
-            deploy_model,
+            keras_model,
             hls_config=config,
             output_dir=str(output_dir),
             backend=backend,
             io_type=io_type,
-            project_name="toolkit_accel",
+            project_name=PROJECT_NAME,
         )
         self._compiled = False
 
@@ -67,12 +72,35 @@ class HlsCSim:
         """Input codes -> output codes, through the compiled C++ model."""
         if not self._compiled:
             self.compile()
-        x = self.model_ir.input_precision.to_float(codes).astype(np.float32)
-        y = np.asarray(self.hls_model.predict(np.ascontiguousarray(x)), dtype=np.float64)
-        y = y.reshape((len(codes),) + self.model_ir.output_shape)
-        out = self.model_ir.output_precision
-        scaled = y / out.scale
-        result = np.rint(scaled).astype(np.int64)
-        if not np.array_equal(result, scaled):
-            raise ToolkitError("hls4ml C-sim returned values that are not codes of the output type")
-        return result
+        y = np.asarray(self.hls_model.predict(self._input(codes)), dtype=np.float64)
+        return _to_codes(
+            y.reshape((len(codes),) + self.model_ir.output_shape), self.model_ir.output_precision
+        )
+
+    def trace_codes(self, codes: np.ndarray) -> dict[str, np.ndarray]:
+        """Codes after every IR layer hls4ml traces (needs ``trace=True``), by IR layer name.
+
+        A corrected layer's entry is its ``<name>_cv`` output (the corrected sums). IR
+        layers hls4ml folds away (e.g. a Flatten in io_parallel) are absent.
+        """
+        if not self._compiled:
+            self.compile()
+        _, traced = self.hls_model.trace(self._input(codes))
+        out: dict[str, np.ndarray] = {}
+        for layer in self.model_ir.layers:
+            values = traced.get(output_name(layer.name, self.corrected))
+            if values is not None:
+                values = np.asarray(values, dtype=np.float64).reshape((len(codes),) + layer.out_shape)
+                out[layer.name] = _to_codes(values, layer.out_precision, layer.name)
+        return out
+
+    def _input(self, codes: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self.model_ir.input_precision.to_float(codes), dtype=np.float64)
+
+
+def _to_codes(values: np.ndarray, precision: Any, where: str = "output") -> np.ndarray:
+    scaled = values / precision.scale
+    result = np.rint(scaled).astype(np.int64)
+    if not np.array_equal(result, scaled):
+        raise ToolkitError(f"hls4ml C-sim returned values at {where} that are not codes of its type")
+    return result

@@ -1,0 +1,193 @@
+"""The control-variate (or bias-only) correction as a branch of stock hls4ml layers, exact by type.
+
+The emulator's contract (:mod:`toolkit.emulator.control_variate`) per output ``j`` of a
+corrected MAC layer ``L``, in units of one product (frac ``pf``), is::
+
+    y_j = sum_i M(a_i, w_ij) - ((c_j V + d_j + 2^(F-1)) >> F),   V = sum_i a_i
+
+(then aligned to the layer's accumulator type and added to the bias). The hardware here
+is a side branch from L's input, built from layers hls4ml already generates for every
+backend, io type and strategy, with every type derived from the IR so that nothing
+rounds or wraps except the one intended floor::
+
+    x --+-- L (approximate products, plan's policy) -----------------+
+        |                                                            Subtract "L_cv" --> y
+        +-- "L_cv_sum": Dense(1) / Conv(1 filter, L's kernel/strides/padding), all-ones
+        |    kernel, no bias: V at every output position (one extra accumulator,
+        |    shared by all of L's filters; padded zeros count 0, as in the emulator)
+        +-- "L_cv_est": Dense(n_out) / 1x1 Conv on V: weight c_j, bias d_j + 2^(F-1), both
+             with pf + F fraction bits, an exact accumulator and a result type with pf
+             fraction bits and AP_TRN: the cast *is* the ``>> F`` floor (one multiply-add
+             per output)
+
+A corrected conv with ``same`` padding reads an explicit ``L_cv_pad`` ZeroPadding layer
+shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
+it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
+of a shared (cloned) stream (its 2-D pass passes ``before=node``; the 1-D one does not).
+
+``L_cv`` returns the corrected accumulator (frac of L's accumulator, wide enough for
+every corrected value), which is what the emulator's trace calls ``L``. Weights are
+stored in float32 Keras layers; they are exact because every constant is checked to fit
+24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.errors import ToolkitError
+from toolkit.models import ir
+from toolkit.precision import Precision
+
+SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_cv_pad"
+_FLOAT32_EXACT = 1 << 24
+
+
+@dataclass(frozen=True)
+class CorrectionTypes:
+    """Exact hls4ml types of one corrected layer's branch (see the module docstring)."""
+
+    layer: str
+    sum_weight: Precision
+    sum_acc: Precision
+    est_weight: Precision
+    est_bias: Precision
+    est_acc: Precision
+    est_result: Precision
+    out: Precision
+    pad: Precision | None = None  # the input's type, if the layer is a conv with non-zero padding
+
+    def config(self) -> dict[str, dict[str, Precision]]:
+        """Per hls4ml layer name: precision keys as :func:`toolkit.hlsgen.config.hls_config` sets them."""
+        name = self.layer
+        return {
+            name + SUM_SUFFIX: {"weight": self.sum_weight, "accum": self.sum_acc, "result": self.sum_acc},
+            name + EST_SUFFIX: {
+                "weight": self.est_weight,
+                "bias": self.est_bias,
+                "accum": self.est_acc,
+                "result": self.est_result,
+            },
+            name + OUT_SUFFIX: {"result": self.out},
+            **({name + PAD_SUFFIX: {"result": self.pad}} if self.pad is not None else {}),
+        }
+
+
+def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
+    """The branch's types, from the layer's precisions and the correction's integer constants."""
+    f = int(correction.frac_bits)
+    pf = layer.product_precision.frac
+    wf = layer.weight_precision.frac
+    a = layer.in_precision
+    c = [int(v) for v in correction.c]
+    d_half = [int(v) + ((1 << (f - 1)) if f else 0) for v in correction.d]
+    for what, values in (("c", c), ("d + 2^(F-1)", d_half)):
+        worst = max(abs(v) for v in values)
+        if worst >= _FLOAT32_EXACT:
+            raise ToolkitError(
+                f"layer {layer.name!r}: correction constant {what} = {worst} does not fit 24 bits; "
+                "expected |c|, |d| < 2^24 (lower frac_bits)"
+            )
+    v_lo, v_hi = layer.fan_in * min(a.min_code, 0), layer.fan_in * max(a.max_code, 0)
+    terms = [cj * v + dj for cj, dj in zip(c, d_half, strict=True) for v in (v_lo, v_hi)]
+    lo, hi = min(terms), max(terms)
+    est_lo, est_hi = lo >> f, hi >> f
+    acc = layer.out_precision
+    shift = acc.frac - pf
+    out = Precision.for_range(acc.min_code - (est_hi << shift), acc.max_code - (est_lo << shift), acc.frac)
+    return CorrectionTypes(
+        layer=layer.name,
+        sum_weight=Precision.for_range(0, 1, 0),
+        sum_acc=Precision.for_range(v_lo, v_hi, a.frac),
+        est_weight=Precision.for_range(min(c), max(c), wf + f),
+        est_bias=Precision.for_range(min(d_half), max(d_half), pf + f),
+        est_acc=Precision.for_range(lo, hi, pf + f),
+        est_result=Precision.for_range(est_lo, est_hi, pf),
+        out=out,
+        pad=a if isinstance(layer, ir.Conv) and any(p != (0, 0) for p in layer.pad_amounts()) else None,
+    )
+
+
+def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTypes]:
+    """Types of every layer the plan corrects, by IR layer name (empty without a plan)."""
+    if plan is None:
+        return {}
+    out = {}
+    for layer in model_ir.mac_layers():
+        lp = plan.layers.get(layer.name)
+        if lp is not None and lp.correction is not None:
+            out[layer.name] = correction_types(layer, lp.correction)
+    return out
+
+
+def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes]) -> str:
+    """The hls4ml layer whose output holds the codes the emulator traces as ``model_ir_layer``."""
+    return model_ir_layer + OUT_SUFFIX if model_ir_layer in corrected else model_ir_layer
+
+
+def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
+    """``deploy_model`` rebuilt as a functional model with a correction branch per corrected layer.
+
+    Layers keep their names and weights, so the IR, the plan and the hls4ml config still
+    refer to them. Without corrections the deploy model itself is returned.
+    """
+    corrected = corrected_layers(model_ir, plan)
+    if not corrected:
+        return deploy_model
+    import tensorflow as tf
+
+    input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
+    inputs = tf.keras.Input(deploy_model.input_shape[1:], name=input_name)
+    x = inputs
+    for layer in deploy_model.layers:
+        config = layer.get_config()
+        mac = model_ir.layer(layer.name) if layer.name in corrected else None
+        if mac is not None and corrected[layer.name].pad is not None:
+            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
+            pads = mac.pad_amounts()
+            x = pad(pads[0] if len(pads) == 1 else pads, name=layer.name + PAD_SUFFIX)(x)
+            config = dict(config, padding="valid")
+        clone = type(layer).from_config(config)
+        y = clone(x)
+        clone.set_weights(layer.get_weights())
+        if mac is not None:
+            y = _branch(x, y, mac, plan.layers[layer.name].correction)
+        x = y
+    return tf.keras.Model(inputs, x, name=f"{deploy_model.name}_cv")
+
+
+def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
+    """Add ``L_cv_sum`` -> ``L_cv_est`` and the ``L_cv`` subtraction after ``main``."""
+    import tensorflow as tf
+
+    f = int(correction.frac_bits)
+    pf, wf = layer.product_precision.frac, layer.weight_precision.frac
+    half = (1 << (f - 1)) if f else 0
+    c = np.asarray(correction.c, dtype=np.float64) * 2.0 ** -(wf + f)
+    bias = (np.asarray(correction.d, dtype=np.float64) + half) * 2.0 ** -(pf + f)
+    n_out = layer.n_out
+    if isinstance(layer, ir.Dense):
+        total = tf.keras.layers.Dense(1, use_bias=False, name=layer.name + SUM_SUFFIX)
+        estimate = tf.keras.layers.Dense(n_out, name=layer.name + EST_SUFFIX)
+        sum_shape, est_shape = (layer.fan_in, 1), (1, n_out)
+    else:
+        conv = {1: tf.keras.layers.Conv1D, 2: tf.keras.layers.Conv2D}[len(layer.kernel)]
+        total = conv(
+            1,
+            layer.kernel,
+            strides=layer.strides,
+            padding="valid",  # padded by branched_model
+            use_bias=False,
+            name=layer.name + SUM_SUFFIX,
+        )
+        estimate = conv(n_out, 1, name=layer.name + EST_SUFFIX)
+        sum_shape = (*layer.kernel, layer.in_shape[-1], 1)
+        est_shape = (*(1,) * len(layer.kernel), 1, n_out)
+    v = total(x)
+    total.set_weights([np.ones(sum_shape, np.float32)])
+    e = estimate(v)
+    estimate.set_weights([c.reshape(est_shape).astype(np.float32), bias.astype(np.float32)])
+    return tf.keras.layers.Subtract(name=layer.name + OUT_SUFFIX)([main, e])
