@@ -26,15 +26,23 @@ module tk_axis_pack #(
 );
   localparam integer DW = DATA_BITS;
   reg [DW-1:0] buffer;
-  reg [$clog2(LANES+1)-1:0] lane;
-  reg [$clog2(N+1)-1:0] idx;
-  wire frame_end = idx == N - 1;
+  localparam integer LW = $clog2(LANES + 1), IW = $clog2(N + 1);
+  localparam [31:0] LAST_LANE = LANES - 1, LAST_IDX = N - 1;
+  reg [LW-1:0] lane;
+  reg [IW-1:0] idx;
+  wire frame_end = idx == LAST_IDX[IW-1:0];
   assign in_ready = !m_tvalid || m_tready;
   wire fire = in_valid && in_ready;
-  wire signed [CODE_BITS:0] sx = $signed({(SIGNED != 0) & in_data[CODE_BITS-1], in_data});
-  wire signed [LANE_BITS-1:0] ext = sx;  // sign- or zero-extension into the lane
+  wire [LANE_BITS-1:0] ext;  // sign- or zero-extension into the lane
+  generate
+    if (LANE_BITS > CODE_BITS) begin : g_ext
+      assign ext = {{(LANE_BITS - CODE_BITS) {(SIGNED != 0) & in_data[CODE_BITS-1]}}, in_data};
+    end else begin : g_fit
+      assign ext = in_data;
+    end
+  endgenerate
   wire [DW-1:0] merged = buffer | ({{(DW - LANE_BITS) {1'b0}}, ext} << (lane * LANE_BITS));
-  wire beat_done = (lane == LANES - 1) || frame_end;
+  wire beat_done = (lane == LAST_LANE[LW-1:0]) || frame_end;
   assign flag_pop = fire && frame_end;
 
   always @(posedge clk) begin

@@ -1,8 +1,9 @@
 // MAC engine for one Dense / Conv1D / Conv2D layer (channels last, dilation 1).
 //
 // Input: a stream of activation codes in raster order (h, w, c), one per beat, written
-// into a double-buffered frame buffer (two banks of IN_H*IN_W*IN_C codes) so the next
-// frame loads while this one computes. Compute: for each output position (oh, ow), for
+// into tk_line_buffer: a line buffer of LINE_DEPTH codes, or (LINE_DEPTH = 0) two banks of
+// IN_H*IN_W*IN_C codes so the next frame loads while this one computes. An element is
+// issued once the buffer holds it. Compute: for each output position (oh, ow), for
 // each group of LANES output channels, for k over the kernel window in im2col order
 // (kh, kw, c), one activation is read (code 0 in the zero padding, which still passes
 // through the multipliers) and LANES weights are read from a ROM ($readmemh); LANES
@@ -13,9 +14,10 @@
 // streamed out one code per beat while the next group computes.
 // Dense is IN_H = IN_W = 1, K_H = K_W = 1, IN_C = fan-in.
 //
-// Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) + 1 when
-// FAN >= LANES and the consumer takes one code per cycle; a group whose LANES results
-// take longer to drain than FAN holds the pipeline (toolkit/rtlgen/cycles.py models both).
+// Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) when the input
+// keeps up, FAN >= LANES and the consumer takes one code per cycle; a group whose LANES
+// results take longer to drain than FAN holds the pipeline (toolkit/rtlgen/cycles.py
+// mirrors this control cycle by cycle).
 `default_nettype none
 module tk_mac #(
     parameter integer IN_H = 1,
@@ -43,6 +45,7 @@ module tk_mac #(
     parameter integer OUT_BITS = 16,
     parameter integer SHIFT = 0,
     parameter integer LANES = 1,
+    parameter integer LINE_DEPTH = 0,
     parameter integer CV = 0,
     parameter integer CV_FRAC = 8,
     parameter W_FILE = "",
@@ -67,18 +70,8 @@ module tk_mac #(
   localparam integer G = (OUT_C + LANES - 1) / LANES;
   localparam integer N_IN = IN_H * IN_W * IN_C;
   localparam integer LAST_LANES = OUT_C - (G - 1) * LANES;
-  localparam integer MB = $clog2(2 * N_IN + 1);
+  localparam integer IB = (N_IN > 1) ? $clog2(N_IN) : 1;
   localparam integer LB = $clog2(LANES + 1);
-
-  // ---- frame buffer: two banks, loader writes bank wb, compute reads bank rb ----------
-  /* verilator coverage_off */  // memories: activity is counted on their ports, not per bit
-  reg [A_BITS-1:0] mem[0:2*N_IN-1];
-  /* verilator coverage_on */
-  reg [MB-1:0] waddr;
-  reg wb, rb, busy;
-  reg [1:0] full;
-  assign in_ready = !full[wb];
-  wire in_fire = in_valid && in_ready;
 
   // ---- weights and per-channel constants ----------------------------------------------
   /* verilator coverage_off */
@@ -89,34 +82,51 @@ module tk_mac #(
   initial $readmemh(B_FILE, brom);
 
   // ---- compute counters (stage 0) ------------------------------------------------------
-  reg [$clog2(OUT_H+1)-1:0] oh;
-  reg [$clog2(OUT_W+1)-1:0] ow;
-  reg [$clog2(G+1)-1:0] g;
-  reg [$clog2(K_H+1)-1:0] kh;
-  reg [$clog2(K_W+1)-1:0] kw;
-  reg [$clog2(IN_C+1)-1:0] c;
-  integer ohi, owi, gi, khi, kwi, ci, ih, iw, raddr, widx;  // signed 32-bit arithmetic
+  localparam integer OHW = $clog2(OUT_H + 1), OWW = $clog2(OUT_W + 1), GW = $clog2(G + 1);
+  localparam integer KHW = $clog2(K_H + 1), KWW = $clog2(K_W + 1), CW = $clog2(IN_C + 1);
+  reg [OHW-1:0] oh;
+  reg [OWW-1:0] ow;
+  reg [GW-1:0] g;
+  reg [KHW-1:0] kh;
+  reg [KWW-1:0] kw;
+  reg [CW-1:0] c;
+  // index arithmetic in signed 32-bit integers (the counters zero-extended); only the low
+  // bits of raddr, widx and keep are addresses
+  integer ohi, owi, gi, khi, kwi, ci, ih, iw, r0, r0n, c0;
+  /* verilator lint_off UNUSEDSIGNAL */
+  integer raddr, widx, keep;
+  /* verilator lint_on UNUSEDSIGNAL */
   reg inb, last_issue, k_first, k_last;
   always @* begin
-    ohi = {1'b0, oh};
-    owi = {1'b0, ow};
-    gi = {1'b0, g};
-    khi = {1'b0, kh};
-    kwi = {1'b0, kw};
-    ci = {1'b0, c};
+    {ohi, owi, gi, khi, kwi, ci} = 0;
+    ohi[OHW-1:0] = oh;
+    owi[OWW-1:0] = ow;
+    gi[GW-1:0] = g;
+    khi[KHW-1:0] = kh;
+    kwi[KWW-1:0] = kw;
+    ci[CW-1:0] = c;
     ih = ohi * S_H + khi - P_T;
     iw = owi * S_W + kwi - P_L;
     inb = (ih >= 0) && (ih < IN_H) && (iw >= 0) && (iw < IN_W);
-    raddr = inb ? (rb ? N_IN : 0) + (ih * IN_W + iw) * IN_C + ci : 0;
+    raddr = inb ? (ih * IN_W + iw) * IN_C + ci : 0;
+    // lowest element this and every later window of the frame reads (see tk_line_buffer)
+    r0 = (ohi * S_H - P_T < 0) ? 0 : ohi * S_H - P_T;
+    r0n = ((ohi + 1) * S_H - P_T < 0) ? 0 : (ohi + 1) * S_H - P_T;
+    c0 = (owi * S_W - P_L < 0) ? 0 : owi * S_W - P_L;
+    keep = (ohi == OUT_H - 1 || r0n != r0) ? (r0 * IN_W + c0) * IN_C : r0 * IN_W * IN_C;
     widx = gi * FAN + (khi * K_W + kwi) * IN_C + ci;
-    k_first = (kh == 0) && (kw == 0) && (c == 0);
-    k_last = (kh == K_H - 1) && (kw == K_W - 1) && (c == IN_C - 1);
-    last_issue = k_last && (g == G - 1) && (ow == OUT_W - 1) && (oh == OUT_H - 1);
+    k_first = (khi == 0) && (kwi == 0) && (ci == 0);
+    k_last = (khi == K_H - 1) && (kwi == K_W - 1) && (ci == IN_C - 1);
+    last_issue = k_last && (gi == G - 1) && (owi == OUT_W - 1) && (ohi == OUT_H - 1);
   end
+
+  wire [IB-1:0] rd_idx = raddr[IB-1:0];
+  wire [IB-1:0] keep_from = keep[IB-1:0];
+  wire go;  // the current window element can be issued (its code is in the buffer)
+  wire [A_BITS-1:0] mq;  // the element issued in the previous cycle
 
   // ---- pipeline registers ----------------------------------------------------------------
   reg v1, first1, last1, inb1;
-  reg [A_BITS-1:0] mq;
   reg [LANES*W_BITS-1:0] wq;
   reg [$clog2(G+1)-1:0] g1, g2;
   reg fin;
@@ -133,64 +143,49 @@ module tk_mac #(
   wire out_fire = out_valid && out_ready;
   wire xfer = fin && (res_left == 0 || (res_left == 1 && out_ready));
   wire en = !fin || xfer;
-  wire [LB-1:0] n_lanes = (g2 == G - 1) ? LAST_LANES[LB-1:0] : LANES[LB-1:0];
+  localparam [31:0] LAST_G = G - 1;
+  localparam integer GI = (G > 1) ? $clog2(G) : 1;  // ROM index bits
+  wire [LB-1:0] n_lanes = (g2 == LAST_G[GW-1:0]) ? LAST_LANES[LB-1:0] : LANES[LB-1:0];
+  wire frame_done = en && go && last_issue;
 
-  // loader and bank bookkeeping
-  always @(posedge clk) begin
-    if (!rst_n) begin
-      waddr <= 0;
-      wb <= 1'b0;
-      rb <= 1'b0;
-      full <= 2'b00;
-      busy <= 1'b0;
-    end else begin
-      if (in_fire) begin
-        mem[(wb ? N_IN : 0)+waddr] <= in_data;
-        if (waddr == N_IN - 1) begin
-          waddr <= 0;
-          full[wb] <= 1'b1;
-          wb <= ~wb;
-        end else waddr <= waddr + 1'b1;
-      end
-      if (!busy && full[rb]) busy <= 1'b1;
-      if (busy && en && last_issue) begin
-        busy <= 1'b0;
-        full[rb] <= 1'b0;
-        rb <= ~rb;
-      end
-    end
-  end
+  // ---- input buffer: a whole frame, double-buffered (LINE_DEPTH = 0), or a line buffer --
+  tk_line_buffer #(
+      .BITS(A_BITS), .N_IN(N_IN), .DEPTH(LINE_DEPTH)
+  ) u_buf (
+      .clk(clk), .rst_n(rst_n), .in_data(in_data), .in_valid(in_valid), .in_ready(in_ready),
+      .rd_idx(rd_idx), .keep_from(keep_from), .rd_ok(go), .rd_en(en && go),
+      .rd_data(mq), .frame_done(frame_done)
+  );
 
-  // stage 0: issue one window element, read the frame buffer and the weight ROM
+  // stage 0: issue one window element, read the input buffer (u_buf) and the weight ROM
   always @(posedge clk) begin
     if (!rst_n) begin
       {oh, ow, g, kh, kw, c} <= 0;
       v1 <= 1'b0;
     end else if (en) begin
-      v1 <= busy;
-      if (busy) begin
-        mq <= mem[raddr];
+      v1 <= go;
+      if (go) begin
         wq <= wrom[widx];
         inb1 <= inb;
         first1 <= k_first;
         last1 <= k_last;
         g1 <= g;
-        if (c != IN_C - 1) c <= c + 1;
+        if (ci != IN_C - 1) c <= c + 1'b1;
         else begin
           c <= 0;
-          if (kw != K_W - 1) kw <= kw + 1;
+          if (kwi != K_W - 1) kw <= kw + 1'b1;
           else begin
             kw <= 0;
-            if (kh != K_H - 1) kh <= kh + 1;
+            if (khi != K_H - 1) kh <= kh + 1'b1;
             else begin
               kh <= 0;
-              if (g != G - 1) g <= g + 1;
+              if (gi != G - 1) g <= g + 1'b1;
               else begin
                 g <= 0;
-                if (ow != OUT_W - 1) ow <= ow + 1;
+                if (owi != OUT_W - 1) ow <= ow + 1'b1;
                 else begin
                   ow <= 0;
-                  oh <= (oh != OUT_H - 1) ? oh + 1 : 0;
+                  oh <= (ohi != OUT_H - 1) ? oh + 1'b1 : {OHW{1'b0}};
                 end
               end
             end
@@ -213,7 +208,7 @@ module tk_mac #(
   end
 
   // stage 2: correction, alignment, bias -> output register bank, streamed out
-  wire [LANES*B_BITS-1:0] bword = brom[g2];
+  wire [LANES*B_BITS-1:0] bword = brom[g2[GI-1:0]];
   wire [LANES*C_BITS-1:0] cword;
   wire [LANES*D_BITS-1:0] dword;
   generate
@@ -224,8 +219,8 @@ module tk_mac #(
       /* verilator coverage_on */
       initial $readmemh(C_FILE, crom);
       initial $readmemh(D_FILE, drom);
-      assign cword = crom[g2];
-      assign dword = drom[g2];
+      assign cword = crom[g2[GI-1:0]];
+      assign dword = drom[g2[GI-1:0]];
     end else begin : g_nocv
       assign cword = {LANES * C_BITS{1'b0}};
       assign dword = {LANES * D_BITS{1'b0}};
@@ -236,7 +231,13 @@ module tk_mac #(
   generate
     for (j = 0; j < LANES; j = j + 1) begin : g_lane
       wire signed [P_BITS-1:0] p = mul_p[j*P_BITS+:P_BITS];
-      wire signed [SUM_BITS-1:0] pe = p;
+      wire signed [SUM_BITS-1:0] pe;  // the product in the accumulator's width (widths.py: it fits)
+      if (SUM_BITS > P_BITS) begin : g_ext
+        assign pe = {{(SUM_BITS - P_BITS) {p[P_BITS-1]}}, p};
+      end else begin : g_fit
+        assign pe = p[SUM_BITS-1:0];
+        wire unused_p = &{1'b0, p};  // the bits above SUM_BITS are sign copies
+      end
       reg signed [SUM_BITS-1:0] acc;
       always @(posedge clk) if (en && v1) acc <= (first1 ? {SUM_BITS{1'b0}} : acc) + pe;
       tk_mac_post #(

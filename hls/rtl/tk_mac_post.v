@@ -23,19 +23,26 @@ module tk_mac_post #(
     input  wire signed [D_BITS-1:0]   d,
     output wire        [OUT_BITS-1:0] y
 );
+  // Signed operands are sign-extended into the X_BITS datapath (toolkit/rtlgen/widths.py makes
+  // X_BITS hold every intermediate): the widening is intended.
+  /* verilator lint_off WIDTH */
   wire signed [X_BITS-1:0] ax = acc;
   wire signed [X_BITS-1:0] bx = bias;
+  /* verilator lint_on WIDTH */
   wire signed [X_BITS-1:0] corr;
   generate
     if (CV != 0) begin : g_cv
+      /* verilator lint_off WIDTH */
       wire signed [X_BITS-1:0] vx = v;
       wire signed [X_BITS-1:0] cx = c;
       wire signed [X_BITS-1:0] dx = d;
+      /* verilator lint_on WIDTH */
       wire signed [X_BITS-1:0] half = (CV_FRAC > 0) ? (1 <<< (CV_FRAC - 1)) : 0;
       wire signed [X_BITS-1:0] est = cx * vx + dx + half;
       assign corr = est >>> CV_FRAC;
     end else begin : g_plain
       assign corr = {X_BITS{1'b0}};
+      wire unused_cv = &{1'b0, v, c, d};  // no correction: V, c, d are not used
     end
   endgenerate
   /* verilator lint_off UNUSED */  // bits above OUT_BITS are sign copies by construction

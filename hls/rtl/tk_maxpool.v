@@ -1,8 +1,9 @@
 // Max pooling engine (valid padding, 1-D or 2-D, any pool and stride), channels last.
-// Input codes stream in raster order (h, w, c) into a double-buffered frame buffer;
+// Input codes stream in raster order (h, w, c) into tk_line_buffer (a double-buffered
+// whole frame, LINE_DEPTH = 0, or a line buffer of LINE_DEPTH codes);
 // compute walks (oh, ow, c) and, per output, the P_H*P_W window elements, keeping the
 // running maximum (signed or unsigned compare). One output code per window.
-// Cycles per frame: OUT_H*OUT_W*C*P_H*P_W issue cycles + 1.
+// Cycles per frame: OUT_H*OUT_W*C*P_H*P_W issue cycles when the input keeps up.
 `default_nettype none
 module tk_maxpool #(
     parameter integer IN_H = 1,
@@ -15,7 +16,8 @@ module tk_maxpool #(
     parameter integer S_H = 1,
     parameter integer S_W = 2,
     parameter integer BITS = 4,
-    parameter integer SIGNED = 0
+    parameter integer SIGNED = 0,
+    parameter integer LINE_DEPTH = 0
 ) (
     input  wire            clk,
     input  wire            rst_n,
@@ -27,60 +29,56 @@ module tk_maxpool #(
     input  wire            out_ready
 );
   localparam integer N_IN = IN_H * IN_W * C;
-  localparam integer MB = $clog2(2 * N_IN + 1);
+  localparam integer IB = (N_IN > 1) ? $clog2(N_IN) : 1;
 
-  /* verilator coverage_off */  // memories: activity is counted on their ports, not per bit
-  reg [BITS-1:0] mem[0:2*N_IN-1];
-  /* verilator coverage_on */
-  reg [MB-1:0] waddr;
-  reg wb, rb, busy;
-  reg [1:0] full;
-  assign in_ready = !full[wb];
-  wire in_fire = in_valid && in_ready;
-
-  reg [$clog2(OUT_H+1)-1:0] oh;
-  reg [$clog2(OUT_W+1)-1:0] ow;
-  reg [$clog2(C+1)-1:0] c;
-  reg [$clog2(P_H+1)-1:0] ph;
-  reg [$clog2(P_W+1)-1:0] pw;
-  integer raddr;
+  localparam integer OHW = $clog2(OUT_H + 1), OWW = $clog2(OUT_W + 1), CW = $clog2(C + 1);
+  localparam integer PHW = $clog2(P_H + 1), PWW = $clog2(P_W + 1);
+  reg [OHW-1:0] oh;
+  reg [OWW-1:0] ow;
+  reg [CW-1:0] c;
+  reg [PHW-1:0] ph;
+  reg [PWW-1:0] pw;
+  // index arithmetic in 32-bit integers (the counters zero-extended); only the low IB bits
+  // of raddr and keep are addresses
+  integer ohi, owi, ci, phi, pwi;
+  /* verilator lint_off UNUSEDSIGNAL */
+  integer raddr, keep;
+  /* verilator lint_on UNUSEDSIGNAL */
   reg w_first, w_last, last_issue;
   always @* begin
-    raddr = (rb ? N_IN : 0) + (((32'd0 + oh) * S_H + ph) * IN_W + (32'd0 + ow) * S_W + pw) * C + c;
-    w_first = (ph == 0) && (pw == 0);
-    w_last = (ph == P_H - 1) && (pw == P_W - 1);
-    last_issue = w_last && (c == C - 1) && (ow == OUT_W - 1) && (oh == OUT_H - 1);
+    ohi = 0;
+    owi = 0;
+    ci = 0;
+    phi = 0;
+    pwi = 0;
+    ohi[OHW-1:0] = oh;
+    owi[OWW-1:0] = ow;
+    ci[CW-1:0] = c;
+    phi[PHW-1:0] = ph;
+    pwi[PWW-1:0] = pw;
+    raddr = ((ohi * S_H + phi) * IN_W + owi * S_W + pwi) * C + ci;
+    // lowest element this and every later window reads (no padding: rows only move on)
+    keep = (ohi * S_H * IN_W + owi * S_W) * C;
+    w_first = (phi == 0) && (pwi == 0);
+    w_last = (phi == P_H - 1) && (pwi == P_W - 1);
+    last_issue = w_last && (ci == C - 1) && (owi == OUT_W - 1) && (ohi == OUT_H - 1);
   end
 
+  wire go;  // the current window element is in the buffer
+  wire [BITS-1:0] q;  // the element issued in the previous cycle
   reg v1, first1, last1, fin;
-  reg [BITS-1:0] q, m;
+  reg [BITS-1:0] m;
   wire bigger = (SIGNED != 0) ? ($signed(q) > $signed(m)) : (q > m);
   wire en = !fin || !out_valid || out_ready;
 
-  always @(posedge clk) begin
-    if (!rst_n) begin
-      waddr <= 0;
-      wb <= 1'b0;
-      rb <= 1'b0;
-      full <= 2'b00;
-      busy <= 1'b0;
-    end else begin
-      if (in_fire) begin
-        mem[(wb ? N_IN : 0)+waddr] <= in_data;
-        if (waddr == N_IN - 1) begin
-          waddr <= 0;
-          full[wb] <= 1'b1;
-          wb <= ~wb;
-        end else waddr <= waddr + 1'b1;
-      end
-      if (!busy && full[rb]) busy <= 1'b1;
-      if (busy && en && last_issue) begin
-        busy <= 1'b0;
-        full[rb] <= 1'b0;
-        rb <= ~rb;
-      end
-    end
-  end
+  wire frame_done = en && go && last_issue;
+  tk_line_buffer #(
+      .BITS(BITS), .N_IN(N_IN), .DEPTH(LINE_DEPTH)
+  ) u_buf (
+      .clk(clk), .rst_n(rst_n), .in_data(in_data), .in_valid(in_valid), .in_ready(in_ready),
+      .rd_idx(raddr[IB-1:0]), .keep_from(keep[IB-1:0]), .rd_ok(go), .rd_en(en && go),
+      .rd_data(q), .frame_done(frame_done)
+  );
 
   always @(posedge clk) begin
     if (!rst_n) begin
@@ -90,24 +88,23 @@ module tk_maxpool #(
       out_valid <= 1'b0;
     end else begin
       if (en) begin
-        v1 <= busy;
-        if (busy) begin
-          q <= mem[raddr];
+        v1 <= go;
+        if (go) begin
           first1 <= w_first;
           last1 <= w_last;
-          if (pw != P_W - 1) pw <= pw + 1;
+          if (pwi != P_W - 1) pw <= pw + 1'b1;
           else begin
             pw <= 0;
-            if (ph != P_H - 1) ph <= ph + 1;
+            if (phi != P_H - 1) ph <= ph + 1'b1;
             else begin
               ph <= 0;
-              if (c != C - 1) c <= c + 1;
+              if (ci != C - 1) c <= c + 1'b1;
               else begin
                 c <= 0;
-                if (ow != OUT_W - 1) ow <= ow + 1;
+                if (owi != OUT_W - 1) ow <= ow + 1'b1;
                 else begin
                   ow <= 0;
-                  oh <= (oh != OUT_H - 1) ? oh + 1 : 0;
+                  oh <= (ohi != OUT_H - 1) ? oh + 1'b1 : {OHW{1'b0}};
                 end
               end
             end

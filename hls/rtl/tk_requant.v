@@ -46,7 +46,9 @@ module tk_requant #(
   localparam signed [EW-1:0] MAXC = (OUT_SIGNED != 0) ? (ONE <<< (OUT_BITS - 1)) - 1 : (ONE <<< OUT_BITS) - 1;
   localparam signed [EW-1:0] MINC = (OUT_SIGNED == 0) ? 0 :
       ((SAT == 1) ? -(ONE <<< (OUT_BITS - 1)) + 1 : -(ONE <<< (OUT_BITS - 1)));
+  /* verilator lint_off UNUSEDSIGNAL */  // bits above OUT_BITS: the rails fit, wrap drops them
   wire signed [EW-1:0] ys = (SAT == 2) ? y : (y > MAXC) ? MAXC : (y < MINC) ? MINC : y;
+  /* verilator lint_on UNUSEDSIGNAL */
 
   assign in_ready = !out_valid || out_ready;
   always @(posedge clk) begin

@@ -13,17 +13,19 @@ from .plans import plan_json
 
 @pytest.fixture(scope="session")
 def rtl_device(zoo_models) -> Iterator:
-    """``get(model, kind, fold)`` -> (design, device, plan); builds are cached on disk and per session."""
+    """``get(model, kind, fold, buffer=...)`` -> (design, device, plan); builds are cached on disk and per session."""
     from toolkit.rtlgen import RtlDevice, build, generate
 
     opened: dict = {}
 
-    def get(model: str, kind: str = "exact", fold: int | None = None, activity: bool = False):
-        key = (model, kind, fold, activity)
+    def get(
+        model: str, kind: str = "exact", fold: int | None = None, activity: bool = False, buffer: str = "line"
+    ):
+        key = (model, kind, fold, activity, buffer)
         if key not in opened:
             entry = zoo_models[model]
             plan = plan_from_json(plan_json(model, kind), entry["ir"])
-            design = generate(entry["ir"], plan, fold)
+            design = generate(entry["ir"], plan, fold, buffer=buffer)
             opened[key] = (design, RtlDevice(design, build(design, activity=activity)), plan)
         return opened[key]
 

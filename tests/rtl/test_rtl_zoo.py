@@ -1,6 +1,6 @@
 """RTL == emulator, bit for bit, on every test sample of every zoo model, exact and with
-approximate plans (with and without control variate, with Ax-BxP); the generator's cycle
-model equals what Verilator counts."""
+approximate plans (with and without control variate, with Ax-BxP), with line buffers (the
+default) and whole-frame buffers; the generator's cycle model equals what Verilator counts."""
 
 from __future__ import annotations
 
@@ -13,26 +13,30 @@ from toolkit.rtlgen import predict_cycles
 pytestmark = pytest.mark.verilator
 
 CASES = [
-    # (model, plan kind, fold): folds chosen to hit partial last groups and drain-bound groups
-    ("digits-mlp", "exact", None),
-    ("digits-mlp", "approx", 3),
-    ("digits-mlp", "approx_cv", 7),
-    ("digits-mlp", "axbxp", 4),
-    ("digits-cnn", "exact", None),
-    ("digits-cnn", "approx", 3),
-    ("digits-cnn", "approx_cv", 4),
-    ("digits-cnn", "axbxp", 6),
-    ("mnist1d-cnn", "exact", None),
-    ("mnist1d-cnn", "approx", 5),
-    ("mnist1d-cnn", "approx_cv", 8),
-    ("mnist1d-cnn", "axbxp", 16),
+    # (model, plan kind, fold, buffer): folds chosen to hit partial last groups and drain-bound groups
+    ("digits-mlp", "exact", None, "line"),
+    ("digits-mlp", "approx", 3, "line"),
+    ("digits-mlp", "approx_cv", 7, "line"),
+    ("digits-mlp", "axbxp", 4, "line"),
+    ("digits-cnn", "exact", None, "line"),
+    ("digits-cnn", "approx", 3, "line"),
+    ("digits-cnn", "approx_cv", 4, "line"),
+    ("digits-cnn", "axbxp", 6, "line"),
+    ("digits-cnn", "approx_cv", 4, "frame"),
+    ("mnist1d-cnn", "exact", None, "line"),
+    ("mnist1d-cnn", "approx", 5, "line"),
+    ("mnist1d-cnn", "approx_cv", 8, "line"),
+    ("mnist1d-cnn", "axbxp", 16, "line"),
+    ("mnist1d-cnn", "exact", None, "frame"),
 ]
 
 
-@pytest.mark.parametrize("model, kind, fold", CASES, ids=[f"{m}-{k}-fold{f}" for m, k, f in CASES])
-def test_rtl_equals_emulator_on_the_full_test_set(zoo_models, rtl_device, model, kind, fold) -> None:
+@pytest.mark.parametrize(
+    "model, kind, fold, buffer", CASES, ids=[f"{m}-{k}-fold{f}-{b}" for m, k, f, b in CASES]
+)
+def test_rtl_equals_emulator_on_the_full_test_set(zoo_models, rtl_device, model, kind, fold, buffer) -> None:
     entry = zoo_models[model]
-    design, device, plan = rtl_device(model, kind, fold)
+    design, device, plan = rtl_device(model, kind, fold, buffer=buffer)
     emulator = Emulator(entry["ir"], plan.kernels())
     codes = emulator.quantize_input(entry["data"].x_test)
     assert len(codes) == {"digits-mlp": 450, "digits-cnn": 450, "mnist1d-cnn": 1000}[model]

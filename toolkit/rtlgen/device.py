@@ -17,7 +17,7 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.rtlgen.activity import Activity, read_activity
-from toolkit.rtlgen.cycles import predict_cycles
+from toolkit.rtlgen.cycles import interval_bound
 from toolkit.rtlgen.generate import RtlDesign
 from toolkit.rtlgen.verilator import Build, Library
 
@@ -112,7 +112,7 @@ class RtlDevice:
         out_cycles = np.zeros(n_out, np.int64)
         stats = np.zeros(2, np.int64)
         if max_cycles is None:
-            per = predict_cycles(self.design).interval
+            per = interval_bound(self.design)
             slow = 1.0 / (1.0 - max(stall_in, stall_out))
             max_cycles = int(10_000 + 4 * slow * (per + self.design.axis_in.beats) * (len(last) + n_out + 1))
         status = self._lib.tk_stream(
