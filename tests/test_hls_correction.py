@@ -217,3 +217,32 @@ def test_vitis_gets_the_product_template_through_vivado():
 
     register("Vitis")
     assert get_optimizer("vivado:toolkit_approx_product") is not None
+
+
+def test_written_firmware_is_deterministic(tmp_path):
+    """Two conversions of the same model + plan write identical firmware/ (no g++ needed)."""
+    model_ir, deploy, _ = _build(conv1d, seed=5)
+    plan = _plan(model_ir, [("bxpd", "cv"), ("trunc", "none"), ("perfw", "cv"), ("bam", "bias")])
+    for name in ("a", "b"):
+        HlsCSim(
+            model_ir, deploy, tmp_path / name, io_type="io_stream", plan=plan, trace=True
+        ).hls_model.write()
+    a, b = tmp_path / "a" / "firmware", tmp_path / "b" / "firmware"
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    differing = [f for f in files if (a / f).read_bytes() != (b / f).read_bytes()]
+    assert not differing
+    assert "approx::" in (tmp_path / "a" / "firmware" / "parameters.h").read_text()
+
+
+def test_csim_check_rejects_bad_inputs_before_compiling(tmp_path):
+    model_ir, deploy, codes = _build(conv1d, seed=1)
+    with pytest.raises(
+        ToolkitError, match=r"input codes have shape \(160, 12\); model .* expects \(n, 12, 2\)"
+    ):
+        csim_check(model_ir, deploy, None, codes[:, :, 0], tmp_path)
+    with pytest.raises(
+        ToolkitError, match=r"input codes span \[-8, 99\] but the input type s4.2 holds \[-8, 7\]"
+    ):
+        csim_check(model_ir, deploy, None, np.where(codes == 7, 99, codes), tmp_path)
+    assert not any(tmp_path.iterdir())

@@ -44,6 +44,11 @@ def csim_check(
     the first difference.
     """
     codes = _check_codes(model_ir, x_codes)
+    if plan is not None and plan.model_hash != model_ir.model_hash():
+        raise ToolkitError(
+            f"the plan was made for model hash {plan.model_hash} but this model's hash is "
+            f"{model_ir.model_hash()}: regenerate the plan for this model"
+        )
     out_dir = Path(out_dir).resolve()
     start = time.perf_counter()
     csim = HlsCSim(
