@@ -12,6 +12,7 @@ several times the input range, and the random weights saturate the inner quantiz
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -191,7 +192,7 @@ def test_csim_check_conv1d_vitis(tmp_path):
     assert (result["backend"], result["io_type"], result["strategy"]) == ("Vitis", "io_stream", "Latency")
     assert result["corrected_layers"] == ["c1", "c2", "d1", "d2"]
     assert (tmp_path / "prj" / "firmware" / "toolkit_accel.cpp").exists()
-    assert result["project_dir"] == str((tmp_path / "prj").resolve())
+    assert result["project_dir"] == os.path.abspath(tmp_path / "prj")
 
 
 def test_mismatch_names_first_layer_and_sample(tmp_path):

@@ -11,6 +11,7 @@ error path pays for it).
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ def csim_check(
             f"the plan was made for model hash {plan.model_hash} but this model's hash is "
             f"{model_ir.model_hash()}: regenerate the plan for this model"
         )
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(os.path.abspath(out_dir))  # not resolve(): callers relocate by string prefix
     start = time.perf_counter()
     csim = HlsCSim(
         model_ir,

@@ -139,6 +139,15 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
         return deploy_model
     import tensorflow as tf
 
+    existing = {layer.name for layer in deploy_model.layers}
+    for name, types in corrected.items():
+        clash = sorted(existing & set(types.config()))
+        if clash:
+            raise ToolkitError(
+                f"layer {name!r} is corrected, but its correction branch would reuse the name(s) "
+                f"{', '.join(clash)} of existing layers; rename them (suffixes {SUM_SUFFIX}, {EST_SUFFIX}, "
+                f"{OUT_SUFFIX}, {PAD_SUFFIX} are reserved)"
+            )
     input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
     inputs = tf.keras.Input(deploy_model.input_shape[1:], name=input_name)
     x = inputs
