@@ -8,13 +8,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from toolkit_overlay.files import atomic_path, write_atomic, write_atomic_json
+
+__all__ = [
+    "atomic_path",
+    "cache_dir",
+    "content_hash",
+    "write_atomic",
+    "write_atomic_json",
+    "write_atomic_npz",
+]
 
 
 def cache_dir(*parts: str) -> Path:
@@ -25,39 +32,9 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it into place only if the block succeeds."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; a result file should read like any other
-        os.replace(tmp_path, target)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-def write_atomic(target: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp)`` and rename the result onto ``target``."""
-    with atomic_path(target) as tmp:
-        writer(tmp)
-
-
 def write_atomic_npz(target: Path, **arrays: np.ndarray) -> None:
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
-
-
-def write_atomic_json(target: Path, obj: Any) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
 def content_hash(*items: Any) -> str:

@@ -1,4 +1,4 @@
-"""Atomic writes and file hashes (the runtime's own: it cannot import ``toolkit.cache``)."""
+"""Atomic writes and file hashes (the runtime cannot import ``toolkit``, so ``toolkit.cache`` uses these)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +21,16 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_atomic(target: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp)`` on a temporary file beside ``target``; rename it into place only on success."""
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        writer(tmp_path)
+        yield tmp_path
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; results should read like any other file
@@ -36,6 +38,12 @@ def write_atomic(target: Path, writer: Callable[[Path], None]) -> None:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def write_atomic(target: Path, writer: Callable[[Path], None]) -> None:
+    """Call ``writer(tmp)`` on a temporary file beside ``target``; rename it into place only on success."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
 
 
 def write_atomic_json(target: Path, obj: Any) -> None:

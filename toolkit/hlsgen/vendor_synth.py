@@ -10,7 +10,6 @@ plan hashes, tool releases, sha256 of every file) under
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from toolkit_overlay.files import sha256_file
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen import reports
@@ -151,7 +152,7 @@ def place_bitstream(
         for name in REPORT_FILES:
             shutil.copy2(project.reports / name, tmp / "reports" / name)
         shutil.copy2(project.csynth_xml, tmp / "reports" / "csynth.xml")
-        files = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+        files = {str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format": MANIFEST_FORMAT,
             "version": 1,
@@ -229,14 +230,6 @@ def _release(exe: str | None) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return reports.tool_release(done.stdout + done.stderr)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _write_record(record: Path | None, result: dict[str, Any]) -> None:
