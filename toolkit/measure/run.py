@@ -65,7 +65,18 @@ def measure_build(
         raise ToolkitError(
             f"build folder '{folder}' has no overlay package: run `toolkit build --out {folder}` first"
         )
+    # Bad input fails here, before any simulator is built: another board's package, a bad meter spec.
+    from toolkit_overlay.manifest import verify_package
+    from toolkit_overlay.power import parse_meter_spec
+
+    verify_package(package, config["board"])
+    spec = parse_meter_spec(meter) if meter not in (None, "auto") else None
     chosen, why = choose_target(target)
+    if chosen == "sim" and spec is not None and spec.kind not in ("model", "none"):
+        raise ToolkitError(
+            f"--meter {meter!r} measures a real supply, but the target is the simulated hardware: "
+            "use --meter model (the RTL's modelled power) or --target board"
+        )
     log(f"target: {chosen} ({why})")
     if chosen == "board":
         results = _on_board(package, config["board"], meter or "auto", samples, limit, log)
