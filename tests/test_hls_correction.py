@@ -4,7 +4,8 @@ Few compiles, many (family, correction, layer kind) cases: ``mac8`` has four Con
 four Dense layers, and four plans rotate the registry's families over its eight MAC
 layers, one plan per (strategy, io_type) combination. Every family appears with the
 control-variate correction and without any, once in a Conv and once in a Dense layer
-(the spare slots use the bias-only correction). ``conv1d`` (Conv1D with signed inputs,
+(the spare slots use the bias-only correction, which is folded into the layer's bias, as
+is ``exact`` with cv: its constants are all zero). ``conv1d`` (Conv1D with signed inputs,
 the Vitis backend) goes through :func:`toolkit.hlsgen.check.csim_check`. Inputs reach
 several times the input range, and the random weights saturate the inner quantizers.
 """

@@ -25,6 +25,10 @@ shared by both branches (and becomes ``valid``): one padding buffer instead of t
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
 of a shared (cloned) stream (its 2-D pass passes ``before=node``; the 1-D one does not).
 
+A bias-only correction (every ``c_j`` = 0) needs no branch: its estimate is a constant
+per output, so ``d_j``'s rounded shift is folded into L's bias (given an exact type and no
+bias quantizer), as the bias-only ablation is meant to be built.
+
 ``L_cv`` returns the corrected accumulator (frac of L's accumulator, wide enough for
 every corrected value), which is what the emulator's trace calls ``L``. Weights are
 stored in float32 Keras layers; they are exact because every constant is checked to fit
@@ -59,10 +63,19 @@ class CorrectionTypes:
     est_result: Precision
     out: Precision
     pad: Precision | None = None  # the input's type, if the layer is a conv with non-zero padding
+    # c == 0 everywhere (bias-only): the estimate is a constant per output, folded into L's bias
+    folded_bias: Precision | None = None
+    folded_codes: tuple[int, ...] = ()  # L's new bias codes (accumulator units) when folded
+
+    @property
+    def folded(self) -> bool:
+        return self.folded_bias is not None
 
     def config(self) -> dict[str, dict[str, Precision]]:
         """Per hls4ml layer name: precision keys as :func:`toolkit.hlsgen.config.hls_config` sets them."""
         name = self.layer
+        if self.folded_bias is not None:
+            return {name: {"bias": self.folded_bias, "accum": self.out, "result": self.out}}
         return {
             name + SUM_SUFFIX: {"weight": self.sum_weight, "accum": self.sum_acc, "result": self.sum_acc},
             name + EST_SUFFIX: {
@@ -98,6 +111,12 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
     acc = layer.out_precision
     shift = acc.frac - pf
     out = Precision.for_range(acc.min_code - (est_hi << shift), acc.max_code - (est_lo << shift), acc.frac)
+    folded: dict[str, Any] = {}
+    if not any(c):
+        codes = tuple(int(b) - ((dj >> f) << shift) for b, dj in zip(layer.bias, d_half, strict=True))
+        if max(abs(v) for v in codes) >= _FLOAT32_EXACT:
+            raise ToolkitError(f"layer {layer.name!r}: bias with the folded correction does not fit 24 bits")
+        folded = {"folded_bias": Precision.for_range(min(codes), max(codes), acc.frac), "folded_codes": codes}
     return CorrectionTypes(
         layer=layer.name,
         sum_weight=Precision.for_range(0, 1, 0),
@@ -108,6 +127,7 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
         est_result=Precision.for_range(est_lo, est_hi, pf),
         out=out,
         pad=a if isinstance(layer, ir.Conv) and any(p != (0, 0) for p in layer.pad_amounts()) else None,
+        **folded,
     )
 
 
@@ -125,7 +145,8 @@ def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTyp
 
 def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes]) -> str:
     """The hls4ml layer whose output holds the codes the emulator traces as ``model_ir_layer``."""
-    return model_ir_layer + OUT_SUFFIX if model_ir_layer in corrected else model_ir_layer
+    types = corrected.get(model_ir_layer)
+    return model_ir_layer + OUT_SUFFIX if types is not None and not types.folded else model_ir_layer
 
 
 def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
@@ -141,7 +162,7 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
 
     existing = {layer.name for layer in deploy_model.layers}
     for name, types in corrected.items():
-        clash = sorted(existing & set(types.config()))
+        clash = sorted(existing & (set(types.config()) - {name}))
         if clash:
             raise ToolkitError(
                 f"layer {name!r} is corrected, but its correction branch would reuse the name(s) "
@@ -152,16 +173,22 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
     inputs = tf.keras.Input(deploy_model.input_shape[1:], name=input_name)
     x = inputs
     for layer in deploy_model.layers:
-        config = layer.get_config()
-        mac = model_ir.layer(layer.name) if layer.name in corrected else None
-        if mac is not None and corrected[layer.name].pad is not None:
+        config, weights = layer.get_config(), layer.get_weights()
+        types = corrected.get(layer.name)
+        mac = model_ir.layer(layer.name) if types is not None else None
+        if types is not None and types.folded:
+            # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
+            bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
+            config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
+            weights, mac = [weights[0], bias.astype(np.float32)], None
+        elif types is not None and types.pad is not None:
             pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
             pads = mac.pad_amounts()
             x = pad(pads[0] if len(pads) == 1 else pads, name=layer.name + PAD_SUFFIX)(x)
             config = dict(config, padding="valid")
         clone = type(layer).from_config(config)
         y = clone(x)
-        clone.set_weights(layer.get_weights())
+        clone.set_weights(weights)
         if mac is not None:
             y = _branch(x, y, mac, plan.layers[layer.name].correction)
         x = y

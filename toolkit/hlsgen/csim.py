@@ -1,9 +1,10 @@
 """hls4ml C-simulation as a backend with the emulator's interface (``predict_codes``).
 
 A plan's multipliers become product policies (:mod:`toolkit.hlsgen.approx_templates`);
-its control-variate/bias corrections become a branch of stock layers per corrected
-layer (:mod:`toolkit.hlsgen.correction_graph`). Inputs and outputs cross the ctypes
-boundary as float64, which holds every code of up to 53 bits exactly.
+its control-variate corrections become a branch of stock layers per corrected layer,
+bias-only ones a folded bias (:mod:`toolkit.hlsgen.correction_graph`). Inputs and
+outputs cross the ctypes boundary as float64, which holds every code of up to 53 bits
+exactly.
 """
 
 from __future__ import annotations
