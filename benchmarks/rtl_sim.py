@@ -1,6 +1,7 @@
 """RTL simulation (Verilator) per zoo model: build time, simulation throughput, cycles, area,
 and modelled energy per inference of an exact vs an approximate plan, beside the
-multiplier library's energy proxy (do the two agree on the saving?).
+multiplier library's energy proxy (do the two agree on the saving?); and the line buffers'
+saving against whole-frame buffers (area and cycles of the exact design with each).
 
 Builds go to a fresh temporary cache so build times are real (the Verilator runtime
 objects are compiled once, by the first build of each kind, and reused after). Prints a
@@ -102,6 +103,12 @@ def run_model(name: str, multiplier: str, limit: int | None) -> dict:
             "accuracy": float((result.codes.reshape(len(x), -1).argmax(1) == data.y_test[:limit]).mean()),
         }
         row[label] = entry
+    frame = generate(model_ir, None, buffer="frame")
+    area, cycles = synthesize(frame), predict_cycles(frame)
+    row["frame_buffers"] = {"lut": area.total["lut"], "ff": area.total["ff"], "bram36": area.total["bram36"],
+                            "latency": cycles.latency, "interval": cycles.interval}  # fmt: skip
+    line = synthesize(generate(model_ir, None)).total  # the exact design above (cached)
+    row["exact"] |= {"ff": line["ff"], "bram36": line["bram36"]}
     ex, ap = row["exact"], row[multiplier]
     row["saving_modelled_mac_dyn"] = 1 - ap["mac_dyn_nj"] / ex["mac_dyn_nj"]
     row["saving_modelled_dyn"] = 1 - ap["dyn_nj"] / ex["dyn_nj"]
@@ -148,6 +155,10 @@ def main() -> None:
               f"all dynamic {100 * r['saving_modelled_dyn']:.1f} %, total incl. static "
               f"{100 * r['saving_modelled_total']:.2f} %; library proxy {100 * r['saving_proxy']:.1f} %; "
               f"MAC-layer LUTs {100 * r['saving_mac_lut']:.1f} %")  # fmt: skip
+        f, e = r["frame_buffers"], r["exact"]
+        print(f"{'':12} line vs frame buffers (exact): LUT {f['lut']:.0f} -> {e['lut']:.0f}, FF {f['ff']:.0f} -> "
+              f"{e['ff']:.0f}, BRAM36 {f['bram36']:g} -> {e['bram36']:g}, latency {f['latency']} -> {e['latency']}, "
+              f"interval {f['interval']} -> {e['interval']:.0f} cycles")  # fmt: skip
     print(f"(modelled, not measured) -> {RESULTS}")
 
 

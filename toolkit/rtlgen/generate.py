@@ -2,10 +2,10 @@
 
 One stage per IR layer, streaming one code per handshake between stages:
 
-* ``Dense``/``Conv`` -> ``hls/rtl/tk_mac.v`` (double-buffered frame buffer, weight ROM,
+* ``Dense``/``Conv`` -> ``hls/rtl/tk_mac.v`` (input buffer ``tk_line_buffer.v``, weight ROM,
   ``lanes`` product units of the plan's multiplier design, exact accumulators, the
   control-variate correction, alignment and bias in ``tk_mac_post.v``);
-* ``Quantize``/``ReLU`` -> ``tk_requant.v``; ``MaxPool`` -> ``tk_maxpool.v``;
+* ``Quantize``/``ReLU`` -> ``tk_requant.v``; ``MaxPool`` -> ``tk_maxpool.v`` (same buffer);
   ``Flatten`` is a wire (channels-last raster order is already flat order);
 * ``tk_axis_unpack``/``tk_axis_pack`` at the ends, with the AXI-Stream format of
   :mod:`toolkit.rtlgen.axis`.
@@ -171,8 +171,8 @@ def generate(
     """Map every IR layer to a stage; a layer the generator cannot map is a ToolkitError naming it.
 
     ``buffer``: "line" gives conv and max-pool engines a line buffer (``hls/rtl/tk_line_buffer.v``:
-    K-1 rows plus one window), "frame" a double-buffered whole input frame; Dense always has
-    the frame (its window is the whole input).
+    K-1 rows plus one window plus a row of slack, see :func:`line_depth`), "frame" a
+    double-buffered whole input frame; Dense always has the frame (its window is the whole input).
     """
     if buffer not in BUFFERS:
         raise ToolkitError(f"buffer {buffer!r}: expected one of {', '.join(BUFFERS)}")
