@@ -11,7 +11,6 @@ Layout::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,21 +38,15 @@ def read_build_dir(path: Path | str) -> BuildFolder:
     model = path / "model.h5"
     if not model.exists():
         raise ToolkitError(f"build folder '{path}' has no model.h5 (the deployable QKeras model)")
-    meta_path = path / "build.json"
-    if not meta_path.exists():
-        raise ToolkitError(
-            f'build folder \'{path}\' has no build.json (expected {{"board": ..., "data": ...}})'
-        )
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ToolkitError(f"'{meta_path}' is not valid JSON ({exc})") from None
+    from toolkit.pipeline.engine import read_build_json
+
+    meta = read_build_json(path)
     if not isinstance(meta, dict):
-        raise ToolkitError(f"'{meta_path}' must hold a JSON object with board and data")
+        raise ToolkitError(f"'{path / 'build.json'}' must hold a JSON object with board and data")
     for key in ("board", "data"):
         if not isinstance(meta.get(key), str) or not meta[key]:
             raise ToolkitError(
-                f'\'{meta_path}\' lacks {key!r}: expected e.g. {{"board": "pynq-z2", "data": "digits"}}'
+                f'\'{path / "build.json"}\' lacks {key!r}: expected e.g. {{"board": "pynq-z2", "data": "digits"}}'
             )
     data = meta["data"]
     if data.endswith(".npz") and not Path(data).is_absolute():
