@@ -9,9 +9,11 @@
 // through the multipliers) and LANES weights are read from a ROM ($readmemh); LANES
 // product units (instantiated outside, so any multiplier design plugs in) multiply, and
 // LANES accumulators sum exactly. The activation sum V of the window is accumulated
-// alongside for the control-variate correction. A finished group goes through
-// tk_mac_post (correction, alignment shift, bias) into an output register bank and is
-// streamed out one code per beat while the next group computes.
+// alongside for the control-variate correction. A finished group's exact sums (and its V)
+// go into an output register bank and are streamed out one code per beat while the next
+// group computes; one tk_mac_post (correction, alignment shift, bias) sits on that output,
+// so the correction costs one c*V multiplier per layer, not one per lane, and it switches
+// once per output code rather than on every accumulation cycle.
 // Dense is IN_H = IN_W = 1, K_H = K_W = 1, IN_C = fan-in.
 //
 // Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) when the input
@@ -130,8 +132,9 @@ module tk_mac #(
   reg [LANES*W_BITS-1:0] wq;
   reg [$clog2(G+1)-1:0] g1, g2;
   reg fin;
-  reg signed [V_BITS-1:0] vs;
-  reg [LANES*OUT_BITS-1:0] res;
+  reg signed [V_BITS-1:0] vs, vres;
+  reg [LANES*SUM_BITS-1:0] res;  // the banked group's exact sums
+  wire [LANES*SUM_BITS-1:0] sums;
   reg [LB-1:0] res_left, ridx;
 
   assign mul_a = inb1 ? mq : {A_BITS{1'b0}};
@@ -139,7 +142,6 @@ module tk_mac #(
   wire signed [V_BITS-1:0] a_ext = $signed({{(V_BITS - A_BITS) {(A_SIGNED != 0) & mul_a[A_BITS-1]}}, mul_a});
 
   assign out_valid = res_left != 0;
-  assign out_data = res[ridx*OUT_BITS+:OUT_BITS];
   wire out_fire = out_valid && out_ready;
   wire xfer = fin && (res_left == 0 || (res_left == 1 && out_ready));
   wire en = !fin || xfer;
@@ -207,8 +209,9 @@ module tk_mac #(
     end
   end
 
-  // stage 2: correction, alignment, bias -> output register bank, streamed out
-  wire [LANES*B_BITS-1:0] bword = brom[g2[GI-1:0]];
+  // stage 2: the group's sums -> output register bank, streamed out through one tk_mac_post
+  reg [GI-1:0] gres;  // the banked group (selects its bias and correction constants)
+  wire [LANES*B_BITS-1:0] bword = brom[gres];
   wire [LANES*C_BITS-1:0] cword;
   wire [LANES*D_BITS-1:0] dword;
   generate
@@ -219,14 +222,13 @@ module tk_mac #(
       /* verilator coverage_on */
       initial $readmemh(C_FILE, crom);
       initial $readmemh(D_FILE, drom);
-      assign cword = crom[g2[GI-1:0]];
-      assign dword = drom[g2[GI-1:0]];
+      assign cword = crom[gres];
+      assign dword = drom[gres];
     end else begin : g_nocv
       assign cword = {LANES * C_BITS{1'b0}};
       assign dword = {LANES * D_BITS{1'b0}};
     end
   endgenerate
-  wire [LANES*OUT_BITS-1:0] post;
   genvar j;
   generate
     for (j = 0; j < LANES; j = j + 1) begin : g_lane
@@ -240,21 +242,24 @@ module tk_mac #(
       end
       reg signed [SUM_BITS-1:0] acc;
       always @(posedge clk) if (en && v1) acc <= (first1 ? {SUM_BITS{1'b0}} : acc) + pe;
-      tk_mac_post #(
-          .SUM_BITS(SUM_BITS), .V_BITS(V_BITS), .B_BITS(B_BITS), .C_BITS(C_BITS), .D_BITS(D_BITS),
-          .X_BITS(X_BITS), .OUT_BITS(OUT_BITS), .SHIFT(SHIFT), .CV(CV), .CV_FRAC(CV_FRAC)
-      ) u_post (
-          .acc(acc), .v(vs), .bias(bword[j*B_BITS+:B_BITS]), .c(cword[j*C_BITS+:C_BITS]),
-          .d(dword[j*D_BITS+:D_BITS]), .y(post[j*OUT_BITS+:OUT_BITS])
-      );
+      assign sums[j*SUM_BITS+:SUM_BITS] = acc;
     end
   endgenerate
+  tk_mac_post #(
+      .SUM_BITS(SUM_BITS), .V_BITS(V_BITS), .B_BITS(B_BITS), .C_BITS(C_BITS), .D_BITS(D_BITS),
+      .X_BITS(X_BITS), .OUT_BITS(OUT_BITS), .SHIFT(SHIFT), .CV(CV), .CV_FRAC(CV_FRAC)
+  ) u_post (
+      .acc(res[ridx*SUM_BITS+:SUM_BITS]), .v(vres), .bias(bword[ridx*B_BITS+:B_BITS]),
+      .c(cword[ridx*C_BITS+:C_BITS]), .d(dword[ridx*D_BITS+:D_BITS]), .y(out_data)
+  );
   always @(posedge clk) begin
     if (!rst_n) begin
       res_left <= 0;
       ridx <= 0;
     end else if (xfer) begin
-      res <= post;
+      res <= sums;
+      vres <= vs;
+      gres <= g2[GI-1:0];
       res_left <= n_lanes;
       ridx <= 0;
     end else if (out_fire) begin
