@@ -18,6 +18,7 @@ __all__ = [
     "atomic_path",
     "cache_dir",
     "content_hash",
+    "read_json_if_exists",
     "write_atomic",
     "write_atomic_json",
     "write_atomic_npz",
@@ -35,6 +36,12 @@ def cache_dir(*parts: str) -> Path:
 def write_atomic_npz(target: Path, **arrays: np.ndarray) -> None:
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
+
+
+def read_json_if_exists(path: Path) -> Any:
+    """The JSON in ``path``, or None when the file is absent (a damaged file is an error)."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def content_hash(*items: Any) -> str:

@@ -84,7 +84,7 @@ def _closed_loop(build_dir: str, budget: float | None, run, log) -> dict:  # noq
     from toolkit.pipeline.engine import BuildConfig, read_build_json
 
     stored = read_build_json(build_dir)
-    config = BuildConfig(**{k: stored[k] for k in BuildConfig.__dataclass_fields__})
+    config = BuildConfig.from_json(stored)
 
     def rebuild(selection_budget: float) -> None:
         build(BuildConfig(**(config.to_json() | {"budget": selection_budget})), build_dir, log=log)

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from toolkit.cache import read_json_if_exists
 from toolkit.errors import ToolkitError
 
 TARGETS = ("auto", "board", "sim")
@@ -82,7 +83,7 @@ def measure_build(
         results = _on_board(package, config["board"], meter or "auto", samples, limit, log)
     else:
         results = _on_sim(folder, package, config["board"], meter or "model", samples, limit, log)
-    selection = _read_json(folder / "approx" / "selection.json")
+    selection = read_json_if_exists(folder / "approx" / "selection.json")
     out = {
         "format": MEASURE_FORMAT,
         "version": 1,
@@ -133,14 +134,13 @@ def _on_sim(
 
     from toolkit.boards import load_board
     from toolkit.measure.sim_device import SimDevice
-    from toolkit.pipeline.engine import BuildConfig, BuildContext
     from toolkit.pipeline.steps import load_build
     from toolkit.rtlgen.device import RtlDevice
     from toolkit.rtlgen.generate import generate
     from toolkit.rtlgen.verilator import build
 
     facts = load_board(board)
-    model_ir, _, plan = load_build(BuildContext(folder, BuildConfig(board=board), facts))
+    model_ir, _, plan = load_build(folder)
     design = generate(model_ir, plan, axis_bits=facts.dma_data_bits)
     made = build(design, activity=False)
     with RtlDevice(design, made) as rtl:
@@ -167,13 +167,16 @@ def _energy(folder: Path, config: dict, target: str, results: dict, selection: d
     if plan_energy is None:
         return out
     if baseline is not None:
-        base = _read_json(Path(baseline))
+        try:
+            base = read_json_if_exists(Path(baseline))
+        except json.JSONDecodeError:
+            base = None
         if base is None or not (base.get("energy") or {}).get("plan"):
             raise ToolkitError(f"--baseline '{baseline}' is not a measure.json with a measured energy")
         out["exact"] = base["energy"]["plan"] | {"source": str(baseline)}
     elif target == "sim":
         out["exact"] = _exact_sim_energy(folder, config, log)
-    sim = _read_json(folder / "sim.json")
+    sim = read_json_if_exists(folder / "sim.json")
     if target == "sim" and sim and sim.get("power"):
         out["plan_modules"] = sim["power"]["per_module_dynamic_w"]
     if out["exact"]:
@@ -208,10 +211,3 @@ def _exact_sim_energy(folder: Path, config: dict, log: Any) -> dict[str, Any]:
         "per_module_dynamic_w": power["per_module_dynamic_w"],
         "lut": sim["area"]["total"]["lut"],
     }
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None

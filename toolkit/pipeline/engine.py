@@ -48,6 +48,11 @@ class BuildConfig:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> BuildConfig:
+        """The config a build.json was written with (its other keys are ignored)."""
+        return cls(**{k: obj[k] for k in cls.__dataclass_fields__ if k in obj})
+
 
 @dataclass
 class BuildContext:
@@ -58,10 +63,6 @@ class BuildContext:
     board: Board
     stage: Path = field(default_factory=Path)
     log: Callable[[str], None] = print
-
-    @property
-    def data_spec(self) -> str:
-        return str(read_build_json(self.dir)["data"])
 
     def relocate(self, obj: Any) -> Any:
         """``obj`` (JSON-able) with paths into the scratch folder pointing where the artifacts will be."""

@@ -9,6 +9,7 @@ returns ``status: not_run`` with what to do instead; it is never reported as pas
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
@@ -21,14 +22,14 @@ AD_START_BITS = 8
 AD_UPDATES = 2
 
 
-def load_build(ctx: BuildContext, with_plan: bool = True) -> tuple[Any, Any, Any]:
-    """(model IR, deployable Keras model, plan or None) from the build folder."""
+def load_build(build_dir: Path, with_plan: bool = True) -> tuple[Any, Any, Any]:
+    """(model IR, deployable Keras model, plan or None) from a build folder."""
     from toolkit.models.loading import load_keras_file
     from toolkit.models.reader import read_model
     from toolkit.plan import load_plan
 
-    model_ir, deploy = read_model(load_keras_file(ctx.dir / "model.h5"))
-    plan = load_plan(ctx.dir / "plan.json", model_ir) if with_plan else None
+    model_ir, deploy = read_model(load_keras_file(build_dir / "model.h5"))
+    plan = load_plan(build_dir / "plan.json", model_ir) if with_plan else None
     return model_ir, deploy, plan
 
 
@@ -90,7 +91,7 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
         from toolkit.cache import write_atomic_json
         from toolkit.plan import load_plan
 
-        model_ir, _, _ = load_build(ctx, with_plan=False)
+        model_ir, _, _ = load_build(ctx.dir, with_plan=False)
         plan = load_plan(cfg.plan, model_ir)  # a plan for another model fails here (hash mismatch)
         out.mkdir()
         shutil.copy2(cfg.plan, ctx.stage / "plan.json")
@@ -98,7 +99,7 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
         return {"source": cfg.plan, "layers": {n: lp.multiplier for n, lp in plan.layers.items()}}
     from toolkit.select.run import approx_model
 
-    summary = approx_model(str(ctx.dir / "model.h5"), ctx.data_spec, out, budget=cfg.budget, seed=cfg.seed)
+    summary = approx_model(str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed)
     shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
     return {
         "layers": summary["layers"],
@@ -116,8 +117,8 @@ def hls(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.hlsgen.check import csim_check
     from toolkit.models.datasets import load_dataset
 
-    model_ir, deploy, plan = load_build(ctx)
-    data = load_dataset(ctx.data_spec)
+    model_ir, deploy, plan = load_build(ctx.dir)
+    data = load_dataset(ctx.config.data)
     codes = Emulator(model_ir).quantize_input(data.x_test)
     cfg = ctx.config
     result = csim_check(
@@ -131,23 +132,19 @@ def hls(ctx: BuildContext) -> dict[str, Any]:
 
 def rtl(ctx: BuildContext) -> dict[str, Any]:
     """Verilator simulation of the generated RTL on the test set: bit-exactness, cycles, area, modelled power."""
-    from toolkit.cache import write_atomic_json
-    from toolkit.models.datasets import load_dataset
-    from toolkit.rtlgen.run import simulate
+    from toolkit.rtlgen.build_dir import sim_step
     from toolkit.rtlgen.verilator import find_verilator
 
     try:
         find_verilator()
     except ToolkitError as exc:
         return {"status": "not_run", "message": str(exc)}
-    model_ir, _, plan = load_build(ctx)
-    result = simulate(model_ir, load_dataset(ctx.data_spec), plan, ctx.board.name)
+    result = sim_step(ctx.dir, out=ctx.stage / "sim.json")
     if result["bit_exact_samples"] != result["n"]:
         raise ToolkitError(
             f"the RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
             f"{result['n']} test samples: a generator defect (see `toolkit sim --build {ctx.dir}`)"
         )
-    write_atomic_json(ctx.stage / "sim.json", result)
     return {
         k: result[k] for k in ("n", "accuracy", "bit_exact_samples", "cycles", "inferences_per_second")
     } | {
@@ -158,12 +155,14 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
 
 def synth(ctx: BuildContext) -> dict[str, Any]:
     """Vendor projects for the board (HLS + block design Tcl); runs Vitis/Vivado only where installed."""
+    from toolkit_overlay.manifest import plan_hash
+
     from toolkit.cache import write_atomic_json
     from toolkit.hlsgen.vendor import generate_vendor_project
     from toolkit.hlsgen.vendor_synth import synth_step
-    from toolkit.pipeline.package import plan_hash, stream_formats
+    from toolkit.pipeline.package import stream_formats
 
-    model_ir, _, _ = load_build(ctx, with_plan=False)
+    model_ir, _, _ = load_build(ctx.dir, with_plan=False)
     stream = stream_formats(model_ir, ctx.board.dma_data_bits)
     project = generate_vendor_project(ctx.dir / "hls", ctx.stage / "vendor", ctx.board, stream)
     result = synth_step(

@@ -56,11 +56,11 @@ def read_build_dir(path: Path | str) -> BuildFolder:
 
 
 def sim_step(
-    path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True
+    path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True, out: Path | None = None
 ) -> dict[str, Any]:
-    """The build step of the simulation path: simulate a build folder, write ``DIR/sim.json``.
+    """Simulate a build folder and write the result to ``out`` (default ``DIR/sim.json``).
 
-    A plain ``step(folder) -> artifact`` function, so the build pipeline can list it.
+    ``toolkit sim --build`` and the pipeline's rtl step both run this.
     """
     from toolkit.cache import write_atomic_json
     from toolkit.models.datasets import load_dataset
@@ -75,5 +75,5 @@ def sim_step(
     plan = load_plan(folder.plan, model_ir) if folder.plan else None
     result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area)
     result["source"] = str(folder.path)
-    write_atomic_json(folder.path / "sim.json", result)
+    write_atomic_json(Path(out) if out is not None else folder.path / "sim.json", result)
     return result
