@@ -56,7 +56,7 @@ def test_layer_models_saturate_inside(name):
 def test_batchnorm_fold_stays_close_to_original():
     """Folding moves quantization points, but the folded model must still compute the same function."""
     model, x = build("conv2d_pool_bn")
-    _, deploy = read_model(model)
+    _, deploy = read_model(model, fold_batchnorm=True)
     x = x[10:] / 8  # in range: compare the functions, not the rails
     original = model.predict(x, verbose=0).argmax(1)
     folded = deploy.predict(x, verbose=0).argmax(1)

@@ -105,15 +105,18 @@ def test_batchnorm_after_activation_cannot_fold():
     model = _seq(
         layers.Input((6,)), QActivation("quantized_relu(4,0)", name="q"), layers.BatchNormalization(name="bn")
     )
-    with pytest.raises(ToolkitError, match="BatchNormalization 'bn' follows QActivation"):
-        read_model(model)
+    with pytest.raises(ToolkitError, match="BatchNormalization 'bn' follows QActivation; --fold-batchnorm"):
+        read_model(model, fold_batchnorm=True)
+    model_ir, _ = read_model(model)  # deployed unfolded: a scale, then the 24-bit output type
+    assert [layer.kind for layer in model_ir.layers] == ["Quantize", "Scale", "Quantize"]
 
 
 def test_notes_say_what_deployment_changed():
     from tests.layer_models import build
 
     model, _ = build("conv2d_pool_bn")
-    model_ir, _ = read_model(model)
-    notes = " | ".join(model_ir.notes)
-    assert "folded BatchNormalization 'bn1' into 'conv1'" in notes
-    assert "removed Dropout 'drop'" in notes and "dropped trailing softmax" in notes
+    notes = " | ".join(read_model(model)[0].notes)
+    assert "BatchNormalization 'bn1' deployed as a per-channel fixed-point scale and shift" in notes
+    assert "removed Dropout 'drop'" in notes and "dropped the trailing softmax of 'softmax'" in notes
+    folded = " | ".join(read_model(model, fold_batchnorm=True)[0].notes)
+    assert "folded BatchNormalization 'bn1' into 'conv1' and re-quantized" in folded

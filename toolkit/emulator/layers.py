@@ -36,6 +36,11 @@ def maxpool(codes: np.ndarray, layer: ir.MaxPool) -> np.ndarray:
     return out[(slice(None),) + tuple(slice(0, n) for n in layer.out_shape[:-1])]
 
 
+def scale(codes: np.ndarray, layer: ir.Scale) -> np.ndarray:
+    """Per-channel ``x * scale + shift`` in the exact output type (no rounding)."""
+    return codes * layer.scale + layer.shift
+
+
 def im2col(codes: np.ndarray, layer: ir.Conv) -> np.ndarray:
     """Patches of a channels-last batch as rows (kernel positions, then channels), zero padded.
 
@@ -78,4 +83,6 @@ def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.
         return maxpool(codes, layer)
     if isinstance(layer, ir.Flatten):
         return flatten(codes, layer)
+    if isinstance(layer, ir.Scale):
+        return scale(codes, layer)
     raise TypeError(f"no emulation for IR layer {layer.kind}")

@@ -56,6 +56,30 @@ class Flatten(Layer):
 
 
 @dataclass(frozen=True, eq=False)
+class Scale(Layer):
+    """Per-channel fixed-point ``y = x * scale + shift``: an inference-time BatchNormalization.
+
+    ``scale`` holds one code of ``scale_precision`` per channel (the last axis);
+    ``shift`` one code per channel in ``out_precision`` units. The output type is
+    exact: ``out_precision.frac == in_precision.frac + scale_precision.frac`` and its
+    width holds every value, so nothing rounds here; the next :class:`Quantize` rounds
+    once, as QKeras' quantizer after a float BatchNormalization does.
+    """
+
+    scale: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    scale_precision: Precision = Precision(8, 1)
+    shift: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def channels(self) -> int:
+        return int(self.scale.shape[0])
+
+    def to_float(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scale, shift) as float64 values (exact for widths up to 53 bits)."""
+        return self.scale_precision.to_float(self.scale), self.out_precision.to_float(self.shift)
+
+
+@dataclass(frozen=True, eq=False)
 class MacLayer(Layer):
     """A layer whose work is multiply-accumulate: Dense or Conv1D/Conv2D.
 
@@ -152,4 +176,6 @@ class ModelIR:
                 parts.extend(
                     [layer.weights, layer.bias, repr(layer.weight_precision), layer.strides, layer.padding]
                 )
+            elif isinstance(layer, Scale):
+                parts.extend([layer.scale, layer.shift, repr(layer.scale_precision)])
         return content_hash(*parts)

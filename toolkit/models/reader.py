@@ -8,21 +8,26 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
-from toolkit.models.deployable import deployable_model, sequential_layers
+from toolkit.models.batchnorm import output_quantizer, read_batchnorm
+from toolkit.models.deployable import deployable_model, sequential_layers, unique_name, with_output_quantizer
 from toolkit.precision import Precision
 
 SUPPORTED = (
-    "InputLayer, QActivation(quantized_bits|quantized_relu|relu), QDense, QConv1D, QConv2D, "
-    "ReLU, Activation(relu|linear), MaxPooling1D, MaxPooling2D, Flatten, Dropout, "
-    "BatchNormalization (after a QDense/QConv)"
+    "InputLayer, QActivation(quantized_bits|quantized_relu|relu), QDense, QConv1D, QConv2D, QConv2DBatchnorm, "
+    "ReLU, Activation(relu|linear), MaxPooling1D, MaxPooling2D, Flatten, Dropout, BatchNormalization, "
+    "and a softmax as the last operation"
 )
 # An approximate product may overshoot the exact one; the accumulator keeps one spare bit for it.
 ACCUMULATOR_HEADROOM_BITS = 1
 
 
-def read_model(model: Any) -> tuple[ir.ModelIR, Any]:
-    """Return (IR, deployable Keras model). The deployable model is what other backends must consume."""
-    deploy, notes = deployable_model(model)
+def read_model(model: Any, fold_batchnorm: bool = False) -> tuple[ir.ModelIR, Any]:
+    """Return (IR, deployable Keras model). The deployable model is what other backends must consume.
+
+    ``fold_batchnorm`` folds BatchNormalization into the preceding layer's re-quantized
+    weights instead of deploying it exactly (see :mod:`toolkit.models.deployable`).
+    """
+    deploy, notes = deployable_model(model, fold_batchnorm=fold_batchnorm)
     layers = sequential_layers(deploy)
     first = layers[0]
     if type(first).__name__ != "QActivation":
@@ -36,16 +41,33 @@ def read_model(model: Any) -> tuple[ir.ModelIR, Any]:
     precision = input_precision
     out: list[ir.Layer] = []
     for layer in layers:
-        node = _read_layer(layer, shape, precision)
+        node = _read_layer(layer, shape, precision, out, notes)
         if node is not None:
             out.append(node)
             shape, precision = node.out_shape, node.out_precision
+    bn = _unquantized_batchnorm(out)
+    if bn is not None:  # a BatchNormalization feeding the logits: deliver them in a fixed-point type
+        final = output_quantizer(precision)
+        name = unique_name(f"{bn.name}_out", {layer.name for layer in deploy.layers})
+        deploy = with_output_quantizer(deploy, final.to_qkeras_string(), name)
+        out.append(
+            ir.Quantize(
+                name=name,
+                in_shape=shape,
+                out_shape=shape,
+                in_precision=precision,
+                out_precision=final.precision,
+            )
+        )
+        notes.append(final.note(bn.name, name))
     return ir.ModelIR(
         model.name, tuple(int(d) for d in deploy.input_shape[1:]), input_precision, tuple(out), tuple(notes)
     ), deploy
 
 
-def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.Layer | None:
+def _read_layer(
+    layer: Any, shape: tuple[int, ...], precision: Precision, before: list[ir.Layer], notes: list[str]
+) -> ir.Layer | None:
     kind = type(layer).__name__
     out_shape = tuple(int(d) for d in layer.output_shape[1:])
     common = {"name": layer.name, "in_shape": shape, "in_precision": precision}
@@ -87,7 +109,10 @@ def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.
         )
     if kind == "Flatten":
         return ir.Flatten(out_shape=out_shape, out_precision=precision, **common)
+    if kind == "BatchNormalization":
+        return read_batchnorm(layer, common, out_shape, notes)
     if kind in ("QDense", "QConv1D", "QConv2D"):
+        _check_quantized_input(layer, before)
         return _read_mac(layer, kind, common, out_shape, precision)
     raise _unsupported(layer)
 
@@ -150,6 +175,27 @@ def _read_mac(
         product_precision=product,
         **common,
     )
+
+
+def _unquantized_batchnorm(before: list[ir.Layer]) -> ir.Scale | None:
+    """The Scale whose exact (wide) output reaches this point without a quantizer or MAC layer between."""
+    for node in reversed(before):
+        if isinstance(node, ir.Quantize | ir.MacLayer):
+            return None
+        if isinstance(node, ir.Scale):
+            return node
+    return None
+
+
+def _check_quantized_input(layer: Any, before: list[ir.Layer]) -> None:
+    """A MAC layer after a BatchNormalization needs a quantizer in between (QKeras would multiply floats)."""
+    node = _unquantized_batchnorm(before)
+    if node is not None:
+        raise ToolkitError(
+            f"layer {layer.name!r} takes the unquantized output of BatchNormalization {node.name!r}; add "
+            f"QActivation(quantized_bits(...)) or QActivation(quantized_relu(...)) after {node.name!r} "
+            "so its input is fixed point"
+        )
 
 
 def _codes(quantizer: Any, values: np.ndarray, precision: Precision, where: str) -> np.ndarray:
