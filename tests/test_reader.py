@@ -107,7 +107,7 @@ def test_batchnorm_after_activation_cannot_fold():
     )
     with pytest.raises(ToolkitError, match="BatchNormalization 'bn' follows QActivation; --fold-batchnorm"):
         read_model(model, fold_batchnorm=True)
-    model_ir, _ = read_model(model)  # deployed unfolded: a scale, then the 24-bit output type
+    model_ir, _ = read_model(model)  # deployed unfolded: a scale, then the 16-bit output type
     assert [layer.kind for layer in model_ir.layers] == ["Quantize", "Scale", "Quantize"]
 
 

@@ -29,7 +29,9 @@ from toolkit.precision import Precision
 
 MAX_EXACT_BITS = 53  # widest code held exactly by float64 (hls4ml C-sim I/O, float reports)
 FLOAT32_SIGNIFICAND_BITS = 24
-OUTPUT_BITS = 24  # a BatchNormalization that feeds the logits is delivered in a 24-bit type
+OUTPUT_BITS = (
+    16  # a BatchNormalization that feeds the logits is delivered in a 16-bit type (see output_quantizer)
+)
 
 
 def batchnorm_float_parameters(layer: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +116,11 @@ class OutputQuantizer:
 
 
 def output_quantizer(exact: Precision) -> OutputQuantizer:
-    """Round-half-even, saturating, 24-bit signed type holding the whole range of the ``exact`` type."""
+    """Round-half-even, saturating, 16-bit signed type holding the whole range of the ``exact`` type.
+
+    Not wider: Keras computes the float output to ~2^-24 of its magnitude, so a type whose LSB came
+    near that would turn many outputs into near-ties; 16 bits keeps them rare (~2^-8 at full scale).
+    """
     integer = exact.integer if exact.signed else exact.integer + 1
     return OutputQuantizer(Precision(OUTPUT_BITS, integer, True, "RND_CONV", "SAT"))
 
