@@ -6,8 +6,9 @@ import json
 
 import click
 
-from toolkit.cli.options import data_option, model_option
+from toolkit.cli.options import data_option, fold_batchnorm_option, model_option
 from toolkit.emulator.run import emulate_dataset
+from toolkit.models.agreement import agreement_from_json
 
 
 @click.command()
@@ -28,6 +29,7 @@ from toolkit.emulator.run import emulate_dataset
     help="How approximate products are emulated (all bit-exact; gather is the reference).",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Use only the first N test samples.")
+@fold_batchnorm_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def emulate(
     model_spec: str,
@@ -35,13 +37,16 @@ def emulate(
     plan_path: str | None,
     method: str,
     limit: int | None,
+    fold_batchnorm: bool,
     as_json: bool,
 ) -> None:
     """Run the integer emulator on the test split and report accuracy.
 
     The emulator computes exactly what the accelerator computes (integer codes,
     exact accumulation, round-half-even requantization with saturation), so its
-    accuracy is the hardware's accuracy, not the float model's.
+    accuracy is the hardware's accuracy, not the float model's. It also reports how
+    often the exact arithmetic equals your own QKeras model (outputs and classes, on
+    the same samples): 100 % but for float near-ties, unless --fold-batchnorm.
 
     \b
     Examples:
@@ -51,7 +56,13 @@ def emulate(
       toolkit emulate --plan plan.json          # approximate multipliers from a plan
     """
     result = emulate_dataset(
-        model_spec, data_spec, limit=limit, verbose=not as_json, plan_path=plan_path, method=method
+        model_spec,
+        data_spec,
+        limit=limit,
+        verbose=not as_json,
+        plan_path=plan_path,
+        method=method,
+        fold_batchnorm=fold_batchnorm,
     )
     if as_json:
         click.echo(json.dumps(result))
@@ -61,6 +72,7 @@ def emulate(
 
     table = Table(title=f"emulate {result['model']} on {result['data']}", show_header=False)
     table.add_row("accuracy", f"{100 * result['accuracy']:.2f} %  ({result['correct']}/{result['n']})")
+    table.add_row("vs original model", agreement_from_json(result["agreement"]).describe())
     table.add_row("MAC layers", str(result["mac_layers"]))
     table.add_row("MACs / inference", f"{result['macs_per_inference']:,}")
     table.add_row("model hash", result["model_hash"])

@@ -17,3 +17,9 @@ data_option = click.option(
     default=None,
     help="digits, mnist1d or an .npz path  [default: the zoo model's own dataset]",
 )
+fold_batchnorm_option = click.option(
+    "--fold-batchnorm",
+    is_flag=True,
+    help="Fold BatchNormalization into the preceding layer's re-quantized weights (the classic deploy-time "
+    "rewrite; it changes results, reported as agreement with your model) instead of deploying it exactly.",
+)

@@ -7,6 +7,7 @@ from typing import Any
 
 from toolkit.emulator.engine import Emulator, accuracy
 from toolkit.errors import ToolkitError
+from toolkit.models.agreement import measure_agreement
 from toolkit.models.datasets import load_dataset
 from toolkit.models.loading import default_dataset_for, load_model
 from toolkit.models.reader import read_model
@@ -20,18 +21,20 @@ def emulate_dataset(
     verbose: bool = True,
     plan_path: str | None = None,
     method: str = "auto",
+    fold_batchnorm: bool = False,
 ) -> dict[str, Any]:
     """Accuracy of the integer emulator on the test split (with a plan's multipliers), and what identifies it.
 
     ``method`` chooses how approximate products are emulated (``auto`` picks the
-    cheapest exact path per layer; ``gather`` is the slow reference).
+    cheapest exact path per layer; ``gather`` is the slow reference). ``agreement`` is the
+    exact arithmetic's agreement with the user's own model on the same samples.
     """
     data_spec = data_spec or default_dataset_for(model_spec)
     data = load_dataset(data_spec) if data_spec else None  # bad data fails before a slow model load
     model = load_model(model_spec, verbose=verbose)
     if data is None or data_spec is None:
         raise ToolkitError(f"--data is required for model {model_spec!r} (digits, mnist1d or an .npz path)")
-    model_ir, _ = read_model(model)
+    model_ir, _ = read_model(model, fold_batchnorm=fold_batchnorm)
     check_labels(model_ir.output_shape, data.n_classes, model_spec, data_spec)
     x, y = data.x_test[:limit], data.y_test[:limit]
     plan = load_plan(plan_path, model_ir) if plan_path else None
@@ -39,11 +42,13 @@ def emulate_dataset(
     start = time.perf_counter()
     predicted = emulator.classify(x)
     seconds = time.perf_counter() - start
+    agreement = measure_agreement(model, model_ir, x)
     return {
         "model": model_spec,
         "data": data_spec,
         "accuracy": accuracy(predicted, y),
         "correct": int((predicted == y).sum()),
+        "agreement": agreement.to_json(),
         "n": int(len(y)),
         "mac_layers": len(model_ir.mac_layers()),
         "macs_per_inference": sum(layer.macs for layer in model_ir.mac_layers()),
