@@ -71,3 +71,41 @@ def test_an_interrupted_build_resumes_without_redoing_done_steps(
     ]
     plan = json.loads((folder / "plan.json").read_text())
     assert plan["model_hash"] == records[0]["result"]["model_hash"]
+
+
+def test_build_reports_agreement_with_the_users_model(tmp_path: Path) -> None:
+    """Exact BN deployment equals the user's model; the explicit fold shows its cost in the summary."""
+    import numpy as np
+
+    from tests.bn_models import build_bn
+    from toolkit.models.loading import load_keras_file
+    from toolkit.models.reader import read_model
+
+    model, x = build_bn("dense_bn", n=300)
+    model.save(tmp_path / "user.keras")
+    y = np.random.default_rng(0).integers(0, 5, len(x))
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=y, x_test=x, y_test=y)
+    common = [
+        "build",
+        "--model",
+        str(tmp_path / "user.keras"),
+        "--data",
+        str(tmp_path / "d.npz"),
+        "--to",
+        "quantize",
+    ]
+    exact = CliRunner().invoke(cli, [*common, "--out", str(tmp_path / "exact")], catch_exceptions=False)
+    assert exact.exit_code == 0, exact.output
+    record = json.loads((tmp_path / "exact" / "steps" / "00-quantize.json").read_text())["result"]
+    assert record["agreement"]["outputs_fraction"] == 1.0 and record["agreement"]["n"] == 300
+    assert "same class on 100.00%" in exact.output  # the summary row (rich wraps the rest of it)
+    folded = CliRunner().invoke(
+        cli, [*common, "--out", str(tmp_path / "fold"), "--fold-batchnorm", "--json"], catch_exceptions=False
+    )
+    assert folded.exit_code == 0, folded.output
+    result = json.loads(folded.stdout)["steps"][0]["result"]
+    assert result["agreement"]["outputs_fraction"] < 1.0 and result["agreement"]["unexplained"] > 0
+    # later steps deploy the folded rewrite; the user's model is kept beside it
+    assert (tmp_path / "fold" / "quantize" / steps.ORIGINAL_MODEL).exists()
+    deployed, _ = read_model(load_keras_file(tmp_path / "fold" / "model.h5"))
+    assert deployed.model_hash() == result["model_hash"] != record["model_hash"]

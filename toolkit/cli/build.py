@@ -6,6 +6,7 @@ import json
 
 import click
 
+from toolkit.cli.options import fold_batchnorm_option
 from toolkit.pipeline.build import STEP_NAMES
 
 
@@ -23,6 +24,7 @@ from toolkit.pipeline.build import STEP_NAMES
               show_default=True,
               help="density: activation-density bit-widths; keep: use a QKeras model as it is; "
               "auto: density for zoo names and float models, keep for QKeras files.")  # fmt: skip
+@fold_batchnorm_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Build folder  [default: builds/<model>-<board>]")  # fmt: skip
 @click.option("--from", "start_from", type=click.Choice(STEP_NAMES), default=None,
@@ -43,6 +45,7 @@ def build(
     budget: float,
     plan_path: str | None,
     quantize_policy: str,
+    fold_batchnorm: bool,
     out_dir: str | None,
     start_from: str | None,
     stop_after: str | None,
@@ -82,7 +85,7 @@ def build(
     console = Console(stderr=as_json)
     config = BuildConfig(
         board=board, model=model_spec, data=data_spec, budget=budget, plan=plan_path, quantize=quantize_policy,
-        seed=seed, backend=backend, io_type=io_type, strategy=strategy,
+        fold_batchnorm=fold_batchnorm, seed=seed, backend=backend, io_type=io_type, strategy=strategy,
     )  # fmt: skip
     result = run(config, out_dir, start_from=start_from, stop_after=stop_after, log=console.print)
     if as_json:

@@ -98,6 +98,12 @@ def _print(r: dict) -> None:
     click.echo(f"target        {r['target']} ({r['target_reason']})")
     click.echo(f"accuracy      {100 * a['hardware']:.2f} % on {a['samples']} samples "
                f"(emulator: plan {100 * a['emulator_plan']:.2f} %)")  # fmt: skip
+    if a.get("original_model_agreement"):
+        from toolkit.models.agreement import agreement_from_json
+
+        click.echo(
+            f"your model    exact arithmetic {agreement_from_json(a['original_model_agreement']).describe()}"
+        )
     click.echo(f"agreement     {g['samples'] - g['mismatches']}/{g['samples']} samples equal the emulator"
                + ("" if g["bit_exact"] else "  <-- HARDWARE/BITSTREAM DEFECT"))  # fmt: skip
     click.echo(f"throughput    {r['throughput'].get('inferences_per_second', 0):,.0f} inferences/s "

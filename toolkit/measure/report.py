@@ -76,6 +76,15 @@ def _accuracy_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
         ("test samples", str(a["samples"])),
         ("mismatches vs emulator", str(r["agreement"]["mismatches"])),
     ]
+    if a.get("original_model_agreement"):
+        from toolkit.models.agreement import agreement_from_json
+
+        rows.append(
+            (
+                "exact arithmetic vs your QKeras model",
+                agreement_from_json(a["original_model_agreement"]).describe(),
+            )
+        )
     if a["emulator_exact"] is not None:
         rows.append(
             ("accuracy loss of the plan", f"{100 * (a['emulator_exact'] - a['hardware']):.2f} points")

@@ -58,6 +58,7 @@ def measure_build(
     from toolkit.cache import write_atomic_json
     from toolkit.measure.report import write_report
     from toolkit.pipeline.engine import read_build_json
+    from toolkit.pipeline.steps import AGREEMENT_FILE
 
     folder = Path(build_dir)
     config = read_build_json(folder)
@@ -96,6 +97,8 @@ def measure_build(
             "emulator_plan": results["expected_accuracy"],
             "emulator_exact": (selection or {}).get("test", {}).get("exact"),
             "samples": results["samples"],
+            # the deployed exact arithmetic vs the user's own model, from the quantize step
+            "original_model_agreement": read_json_if_exists(folder / "quantize" / AGREEMENT_FILE),
         },
         "agreement": {
             "samples": results["samples"],

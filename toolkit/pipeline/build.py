@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from toolkit.models.agreement import agreement_from_json
 from toolkit.pipeline import steps
 from toolkit.pipeline.engine import BuildConfig, Step, run_build
 from toolkit.pipeline.package import package
@@ -17,8 +18,9 @@ def _fmt_approx(r: dict[str, Any]) -> str:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize"),
-         lambda r: f"{r['policy']}: bits {r['bits']}"),
+    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize", "fold_batchnorm"),
+         lambda r: f"{r['policy']}: bits {r['bits']}; exact arithmetic "
+         f"{agreement_from_json(r['agreement']).describe()}"),
     Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})"),

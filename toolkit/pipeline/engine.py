@@ -39,6 +39,7 @@ class BuildConfig:
     budget: float = 1.0  # accuracy loss allowed by the selection, percentage points
     plan: str | None = None  # a user plan.json instead of running the selection
     quantize: str = "auto"  # auto | density | keep
+    fold_batchnorm: bool = False  # fold BN into re-quantized weights instead of deploying it exactly
     seed: int = 0
     backend: str = "Vitis"
     io_type: str = "io_parallel"

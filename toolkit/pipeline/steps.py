@@ -20,6 +20,8 @@ QUANTIZE_POLICIES = ("auto", "density", "keep")
 # until it settles collapses every layer to the minimum width (see toolkit/density/README.md).
 AD_START_BITS = 8
 AD_UPDATES = 2
+ORIGINAL_MODEL = "original.h5"  # quantize/: the user's model, kept beside a --fold-batchnorm rewrite
+AGREEMENT_FILE = "agreement.json"  # quantize/: the exact arithmetic vs the user's model, on the test split
 
 
 def load_build(build_dir: Path, with_plan: bool = True) -> tuple[Any, Any, Any]:
@@ -49,11 +51,18 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         from toolkit.models.reader import read_model
 
         model = load_model(cfg.model, verbose=False)
-        model_ir, _ = read_model(model)  # checks the model is deployable before anything is written
-        model.save(str(ctx.stage / "model.h5"), include_optimizer=False, save_format="h5")
+        # checks the model is deployable before anything is written
+        model_ir, deploy = read_model(model, fold_batchnorm=cfg.fold_batchnorm)
+        if cfg.fold_batchnorm:  # the folded rewrite is what every later step deploys; the original stays
+            deploy.save(str(ctx.stage / "model.h5"), include_optimizer=False, save_format="h5")
+            model.save(str(out / ORIGINAL_MODEL), include_optimizer=False, save_format="h5")
+        else:
+            model.save(str(ctx.stage / "model.h5"), include_optimizer=False, save_format="h5")
         bits = {layer.name: layer.weight_precision.width for layer in model_ir.mac_layers()}
-        write_atomic_json(out / "source.json", {"model": cfg.model, "policy": "keep", "weight_bits": bits})
-        return {"policy": "keep", "model_hash": model_ir.model_hash(), "bits": bits}
+        write_atomic_json(out / "source.json", {"model": cfg.model, "policy": "keep", "weight_bits": bits,
+                                                "fold_batchnorm": cfg.fold_batchnorm, "notes": list(model_ir.notes)})  # fmt: skip
+        agreement = _write_agreement(model, model_ir, cfg.data, out)
+        return {"policy": "keep", "model_hash": model_ir.model_hash(), "bits": bits, "agreement": agreement}
     from toolkit.density.rules import UpdateRule
     from toolkit.density.run import quantize as density_quantize
     from toolkit.density.train import DensityConfig
@@ -61,7 +70,13 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
     config = DensityConfig(rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed)
     doc = density_quantize(cfg.model, cfg.data, out, config)
     shutil.copy2(out / "model.h5", ctx.stage / "model.h5")
+    from toolkit.models.loading import load_keras_file
+    from toolkit.models.reader import read_model
+
+    trained = load_keras_file(out / "model.h5")
+    agreement = _write_agreement(trained, read_model(trained)[0], cfg.data, out)
     return {
+        "agreement": agreement,
         "policy": "density",
         "model_hash": doc["model_hash"],
         "bits": {layer["name"]: layer["bits"] for layer in doc["layers"]},
@@ -69,6 +84,17 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         "test_accuracy": doc["accuracy"]["test_emulator"],
         "epochs": doc["epochs_run"],
     }
+
+
+def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> dict[str, Any]:
+    """Agreement of the deployed exact arithmetic with ``model`` on the test split -> quantize/agreement.json."""
+    from toolkit.cache import write_atomic_json
+    from toolkit.models.agreement import measure_agreement
+    from toolkit.models.datasets import load_dataset
+
+    agreement = measure_agreement(model, model_ir, load_dataset(data_spec).x_test).to_json()
+    write_atomic_json(out / AGREEMENT_FILE, agreement)
+    return agreement
 
 
 def _is_quantized(model_spec: str) -> bool:
