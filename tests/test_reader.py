@@ -56,7 +56,10 @@ def test_model_must_start_with_input_quantizer():
     from tensorflow.keras import layers
 
     model = _seq(layers.Input((6,)), QDense(3, kernel_quantizer="quantized_bits(4,0,alpha=1)", name="d"))
-    with pytest.raises(ToolkitError, match="first layer 'd' .* is not an input quantizer"):
+    with pytest.raises(
+        ToolkitError,
+        match=r"the model input is read by 'd' \(QDense\); it must be read by one input quantizer",
+    ):
         read_model(model)
 
 
@@ -86,7 +89,7 @@ def test_auto_alpha_is_named():
         read_model(model)
 
 
-def test_branching_model_is_rejected():
+def test_branching_model_reads_into_a_graph():
     import tensorflow as tf
     from qkeras import QActivation
 
@@ -94,8 +97,9 @@ def test_branching_model_is_rejected():
     q = QActivation("quantized_relu(4,0)", name="q")(inp)
     a = tf.keras.layers.ReLU(name="a")(q)
     b = tf.keras.layers.Add(name="add")([q, a])
-    with pytest.raises(ToolkitError, match="only sequential chains"):
-        read_model(tf.keras.Model(inp, b))
+    model_ir, _ = read_model(tf.keras.Model(inp, b))
+    assert model_ir.layers[-1].kind == "Add" and model_ir.layers[-1].inputs == ("q", "a")
+    assert not model_ir.is_chain()
 
 
 def test_batchnorm_after_activation_cannot_fold():

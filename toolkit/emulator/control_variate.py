@@ -68,6 +68,10 @@ class Correction:
             raise ToolkitError(f"{where}: correction frac_bits {correction.frac_bits}; expected 0..24")
         return correction
 
+    def select(self, columns: slice) -> Correction:
+        """The constants of some output columns (a depthwise channel's filters)."""
+        return Correction(self.mode, self.frac_bits, self.c[columns], self.d[columns], self.source)
+
     def apply(self, sums: np.ndarray, activation_sums: np.ndarray) -> np.ndarray:
         """Corrected sums: ``sums - round((c V + d) / 2^F)`` (round half up, as an add and a shift)."""
         half = (1 << (self.frac_bits - 1)) if self.frac_bits else 0

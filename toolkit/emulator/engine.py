@@ -70,11 +70,8 @@ class Emulator:
 
     def trace(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         """Codes after every layer, by layer name (to find the first layer where backends differ)."""
-        out: dict[str, np.ndarray] = {}
-        codes = np.asarray(codes, dtype=np.int64)
-        for layer in self.model.layers:
-            codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))
-            out[layer.name] = codes
+        out = self._walk(np.asarray(codes, dtype=np.int64), keep_all=True)
+        out.pop(self.model.input_name)
         return out
 
     def mac_operands(self, codes: np.ndarray, layer_name: str) -> np.ndarray:
@@ -88,16 +85,38 @@ class Emulator:
         layer = self.model.layer(layer_name)
         if not isinstance(layer, ir.MacLayer):
             raise ToolkitError(f"layer {layer_name!r} is a {layer.kind}, not a MAC layer")
-        codes = self._run(np.asarray(codes, dtype=np.int64), stop_before=layer_name)
+        (source,) = self.model.inputs_of(layer)
+        codes = self._walk(np.asarray(codes, dtype=np.int64), stop_before=layer_name)[source]
         return codes.reshape(len(codes), -1) if isinstance(layer, ir.Dense) else im2col(codes, layer)
 
-    def _run(self, codes: np.ndarray, stop_before: str | None = None) -> np.ndarray:
-        """Codes through every layer, or through those before ``stop_before``."""
-        for layer in self.model.layers:
+    def _run(self, codes: np.ndarray) -> np.ndarray:
+        """Codes through every layer: the output tensor."""
+        return self._walk(codes)[self.model.layers[-1].name]
+
+    def _walk(
+        self, codes: np.ndarray, stop_before: str | None = None, keep_all: bool = False
+    ) -> dict[str, np.ndarray]:
+        """Every tensor in topological order; a tensor is dropped once its last reader has run.
+
+        Returns the live tensors (all of them with ``keep_all``) when the walk ends: after
+        the last layer, or before ``stop_before`` (whose inputs are then live).
+        """
+        model = self.model
+        readers = {name: len(names) for name, names in model.consumers().items()}
+        values = {model.input_name: codes}
+        for layer in model.layers:
             if layer.name == stop_before:
                 break
-            codes = run_layer(codes, layer, self.products.get(layer.name, EXACT))
-        return codes
+            names = model.inputs_of(layer)
+            args = [values[name] for name in names]
+            values[layer.name] = run_layer(args if isinstance(layer, ir.Join) else args[0], layer,
+                                           self.products.get(layer.name, EXACT))  # fmt: skip
+            if not keep_all:
+                for name in names:
+                    readers[name] -= 1
+                    if readers[name] == 0:
+                        del values[name]
+        return values
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:

@@ -58,31 +58,116 @@ def im2col(codes: np.ndarray, layer: ir.Conv) -> np.ndarray:
     # (N, *pos, C, *kernel) -> (N, *pos, *kernel, C)
     order = list(range(1 + rank)) + list(range(2 + rank, 2 + 2 * rank)) + [1 + rank]
     windows = windows.transpose(order)
-    return windows.reshape(-1, layer.fan_in)
+    return windows.reshape(-1, int(np.prod(layer.kernel)) * codes.shape[-1])
 
 
 def mac(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> np.ndarray:
-    """Dense or Conv: sum of products (through the multiplier hook) plus bias, exact."""
+    """Dense, Conv or DepthwiseConv: sum of products (through the multiplier hook) plus bias, exact."""
     n = codes.shape[0]
     rows = codes if isinstance(layer, ir.Dense) else im2col(codes, layer)
-    sums = product.matmul(rows, layer.weight_matrix())
+    if isinstance(layer, ir.DepthwiseConv):
+        sums = _depthwise_sums(rows, layer, product)
+    else:
+        sums = product.matmul(rows, layer.weight_matrix())
     shift = layer.out_precision.frac - layer.product_precision.frac
     acc = (sums << shift) + layer.bias
     return acc.reshape((n,) + layer.out_shape)
 
 
-def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.ndarray:
-    """Dispatch one layer."""
+def _depthwise_sums(rows: np.ndarray, layer: ir.DepthwiseConv, product: ProductKernel) -> np.ndarray:
+    """Per input channel c, its kernel-window column block times its own filters (outputs c*M .. c*M+M-1)."""
+    k, channels, mult = layer.fan_in, layer.weights.shape[-2], layer.multiplier
+    windows = rows.reshape(len(rows), k, channels)
+    weights = layer.weights.reshape(k, channels, mult)
+    sums = np.empty((len(rows), channels * mult), dtype=np.int64)
+    for c in range(channels):
+        columns = slice(c * mult, (c + 1) * mult)
+        sums[:, columns] = columns_of(product, columns).matmul(
+            np.ascontiguousarray(windows[:, :, c]), weights[:, c, :]
+        )
+    return sums
+
+
+def columns_of(product: ProductKernel, columns: slice) -> ProductKernel:
+    """``product`` restricted to some output columns (a correction holds constants per column)."""
+    from toolkit.emulator.control_variate import CorrectedProduct
+
+    if isinstance(product, CorrectedProduct):
+        return CorrectedProduct(product.inner, product.correction.select(columns))
+    return product
+
+
+def add(inputs: list[np.ndarray], layer: ir.Add) -> np.ndarray:
+    """Exact signed sum, each input shifted to the output's fraction bits."""
+    out = np.zeros_like(inputs[0])
+    for codes, precision, sign in zip(inputs, layer.input_precisions, layer.signs, strict=True):
+        out = out + sign * (codes << (layer.out_precision.frac - precision.frac))
+    return out
+
+
+def concatenate(inputs: list[np.ndarray], layer: ir.Concatenate) -> np.ndarray:
+    aligned = [
+        codes << (layer.out_precision.frac - precision.frac)
+        for codes, precision in zip(inputs, layer.input_precisions, strict=True)
+    ]
+    return np.concatenate(aligned, axis=-1)
+
+
+def pad(codes: np.ndarray, layer: ir.Pad) -> np.ndarray:
+    return np.pad(codes, ((0, 0), *layer.pads, (0, 0)))
+
+
+def reshape(codes: np.ndarray, layer: ir.Reshape) -> np.ndarray:
+    return codes.reshape((codes.shape[0],) + layer.out_shape)
+
+
+def truncated_mean(sums: np.ndarray, count: int, guard_bits: int) -> np.ndarray:
+    """``sums * 2^guard / count`` truncated toward zero (as ap_fixed's division does)."""
+    scaled = sums << guard_bits
+    quotient = np.abs(scaled) // count
+    return np.where(scaled < 0, -quotient, quotient)
+
+
+def global_pool(codes: np.ndarray, layer: ir.GlobalPool) -> np.ndarray:
+    axes = tuple(range(1, codes.ndim - 1))
+    if layer.op == "max":
+        return codes.max(axis=axes)
+    count = int(np.prod(codes.shape[1:-1]))
+    return truncated_mean(codes.sum(axis=axes), count, layer.out_precision.frac - layer.in_precision.frac)
+
+
+def avgpool(codes: np.ndarray, layer: ir.AvgPool) -> np.ndarray:
+    axes = tuple(range(1, 1 + len(layer.pool)))
+    windows = sliding_window_view(codes, layer.pool, axis=axes)
+    index = (slice(None),) + tuple(slice(None, None, s) for s in layer.strides)
+    windows = windows[index][(slice(None),) + tuple(slice(0, n) for n in layer.out_shape[:-1])]
+    sums = windows.sum(axis=tuple(range(-len(layer.pool), 0)))
+    guard = layer.out_precision.frac - layer.in_precision.frac
+    return truncated_mean(sums, int(np.prod(layer.pool)), guard)
+
+
+_SINGLE = {
+    ir.Quantize: quantize,
+    ir.ReLU: relu,
+    ir.MaxPool: maxpool,
+    ir.Flatten: flatten,
+    ir.Scale: scale,
+    ir.Pad: pad,
+    ir.Reshape: reshape,
+    ir.GlobalPool: global_pool,
+    ir.AvgPool: avgpool,
+}
+
+
+def run_layer(codes: np.ndarray | list[np.ndarray], layer: ir.Layer, product: ProductKernel) -> np.ndarray:
+    """Dispatch one layer (a join layer takes the list of its inputs' codes)."""
+    if isinstance(layer, ir.Add):
+        return add(codes, layer)  # type: ignore[arg-type]
+    if isinstance(layer, ir.Concatenate):
+        return concatenate(codes, layer)  # type: ignore[arg-type]
     if isinstance(layer, ir.MacLayer):
-        return mac(codes, layer, product)
-    if isinstance(layer, ir.Quantize):
-        return quantize(codes, layer)
-    if isinstance(layer, ir.ReLU):
-        return relu(codes, layer)
-    if isinstance(layer, ir.MaxPool):
-        return maxpool(codes, layer)
-    if isinstance(layer, ir.Flatten):
-        return flatten(codes, layer)
-    if isinstance(layer, ir.Scale):
-        return scale(codes, layer)
+        return mac(codes, layer, product)  # type: ignore[arg-type]
+    function = _SINGLE.get(type(layer))
+    if function is not None:
+        return function(codes, layer)
     raise TypeError(f"no emulation for IR layer {layer.kind}")

@@ -21,34 +21,32 @@ the user's model computes; the rewrites are the ones inference makes anyway:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from toolkit.errors import ToolkitError
+from toolkit.models.graph import KerasGraph, keras_graph
 
-MAC_TYPES = ("QDense", "QConv1D", "QConv2D")
+MAC_TYPES = ("QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D")
 FOLDED_BN_TYPES = ("QConv2DBatchnorm",)
+SEPARABLE_TYPES = ("QSeparableConv1D", "QSeparableConv2D")
 _SOFTMAX_NOTE = "dropped the trailing softmax of {name!r} (argmax-invariant): the accelerator returns logits"
 
 
 def sequential_layers(model: Any) -> list[Any]:
-    """The model's layers in order, checking they form a single chain."""
-    import tensorflow as tf
-
-    layers = [layer for layer in model.layers if not isinstance(layer, tf.keras.layers.InputLayer)]
-    if not layers:
-        raise ToolkitError(f"model {model.name!r} has no layers")
-    if isinstance(model, tf.keras.Sequential):
-        return layers
-    for prev, layer in zip(layers, layers[1:], strict=False):
-        inputs = layer.input if isinstance(layer.input, list) else [layer.input]
-        if len(inputs) != 1 or inputs[0] is not prev.output:
+    """The model's layers in order, checking they form a single chain (for stages that need one)."""
+    graph = keras_graph(model)
+    previous = graph.input_name
+    for layer, inputs in graph.nodes:
+        if inputs != (previous,):
             raise ToolkitError(
-                f"layer {layer.name!r} does not take the output of {prev.name!r}: only sequential chains "
-                "(one input, one output, no branches) are supported"
+                f"layer {layer.name!r} does not take the output of {previous!r}: this stage needs a sequential "
+                "chain (one input, one output, no branches)"
             )
-    return layers
+        previous = layer.name
+    return graph.layers
 
 
 def unique_name(base: str, taken: set[str]) -> str:
@@ -80,27 +78,49 @@ def is_softmax(layer: Any) -> bool:
     return False
 
 
+@dataclass
+class _Spec:
+    """One layer of the deployable model: class name, config, weights, and the layers it reads."""
+
+    kind: str
+    config: dict
+    weights: list[np.ndarray] | None
+    inputs: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+
 def deployable_model(model: Any, fold_batchnorm: bool = False) -> tuple[Any, list[str]]:
     """Return (deployable Keras model, notes on what was changed)."""
-
-    layers = sequential_layers(model)
+    graph = keras_graph(model)
     taken = {layer.name for layer in model.layers}
     notes: list[str] = []
-    specs: list[tuple[str, dict, list[np.ndarray] | None]] = []  # (class name, config, weights)
-    last_index = _last_computing_index(layers)
-    for index, layer in enumerate(layers):
+    specs: list[_Spec] = []
+    alias = {graph.input_name: graph.input_name}  # a layer's name -> the spec that now produces its tensor
+    readers: dict[str, int] = {}
+    for _, inputs in graph.nodes:
+        for name in inputs:
+            readers[name] = readers.get(name, 0) + 1
+    final = _final_computing_layer(graph)
+    for layer, inputs in graph.nodes:
         kind = type(layer).__name__
         config = layer.get_config()
+        src = tuple(alias[name] for name in inputs)
+        alias[layer.name] = layer.name
         if kind == "Dropout":
             notes.append(f"removed Dropout {layer.name!r} (identity at inference)")
+            alias[layer.name] = src[0]
             continue
         if is_softmax(layer):
-            if index != last_index:
+            if layer.name != final:
                 raise ToolkitError(
                     f"layer {layer.name!r} ({kind}) computes a softmax inside the model; a softmax is only "
                     "supported as the model's last operation, where it is dropped (argmax-invariant)"
                 )
             notes.append(_SOFTMAX_NOTE.format(name=layer.name))
+            alias[layer.name] = src[0]
             continue
         if kind == "QBatchNormalization":
             raise ToolkitError(
@@ -110,15 +130,19 @@ def deployable_model(model: Any, fold_batchnorm: bool = False) -> tuple[Any, lis
         if kind == "BatchNormalization":
             _check_bn_axis(layer)
             if fold_batchnorm:
-                if not specs or specs[-1][0] not in MAC_TYPES:
-                    prev = specs[-1][0] if specs else "the input"
+                producer = next((spec for spec in specs if spec.name == src[0]), None)
+                if producer is None or producer.kind not in MAC_TYPES or readers.get(inputs[0], 0) != 1:
+                    what = producer.kind if producer else "the input"
                     raise ToolkitError(
-                        f"BatchNormalization {layer.name!r} follows {prev}; --fold-batchnorm can only fold it "
-                        f"into a preceding {', '.join(MAC_TYPES)} (deploy it unfolded instead)"
+                        f"BatchNormalization {layer.name!r} follows {what}; --fold-batchnorm can only fold it "
+                        f"into a preceding {', '.join(MAC_TYPES)} that nothing else reads (deploy it unfolded instead)"
                     )
-                specs[-1] = _fold(specs[-1], layer)
+                producer.kind, producer.config, producer.weights = _fold(
+                    (producer.kind, producer.config, producer.weights), layer
+                )
+                alias[layer.name] = producer.name
                 notes.append(
-                    f"folded BatchNormalization {layer.name!r} into {specs[-1][1]['name']!r} and re-quantized "
+                    f"folded BatchNormalization {layer.name!r} into {producer.name!r} and re-quantized "
                     "its weights (--fold-batchnorm): results differ from the original model"
                 )
                 continue
@@ -126,9 +150,20 @@ def deployable_model(model: Any, fold_batchnorm: bool = False) -> tuple[Any, lis
                 f"BatchNormalization {layer.name!r} deployed as a per-channel fixed-point scale and shift "
                 "(exact; rounded once by the next quantizer)"
             )
-            specs.append((kind, config, layer.get_weights()))
+            specs.append(_Spec(kind, config, layer.get_weights(), src))
             continue
-        if kind in FOLDED_BN_TYPES:
+        if kind in SEPARABLE_TYPES:
+            depthwise, pointwise = _split_separable(layer, src, taken)
+            specs.append(depthwise)
+            notes.append(f"{kind} {layer.name!r} deployed as its depthwise and pointwise parts "
+                         f"({depthwise.name!r}, {pointwise.name!r}), each with its own plan entry")  # fmt: skip
+            kind, config, weights, src = (
+                pointwise.kind,
+                pointwise.config,
+                pointwise.weights,
+                (depthwise.name,),
+            )
+        elif kind in FOLDED_BN_TYPES:
             kind, config, weights = _from_folded_layer(layer)
             notes.append(
                 f"{type(layer).__name__} {layer.name!r} deployed as {kind} with the folded weights QKeras "
@@ -138,49 +173,68 @@ def deployable_model(model: Any, fold_batchnorm: bool = False) -> tuple[Any, lis
             weights = layer.get_weights() if kind in MAC_TYPES else None
         if kind in MAC_TYPES:
             activation = activation_name(layer.activation)
-            if activation == "softmax" and index == last_index:
-                specs.append((kind, dict(config, activation="linear"), weights))
+            if activation == "softmax" and layer.name == final:
+                specs.append(_Spec(kind, dict(config, activation="linear"), weights, src))
                 notes.append(_SOFTMAX_NOTE.format(name=layer.name))
+                alias[layer.name] = config["name"]
                 continue
             if activation != "linear":
                 _check_activation(layer, activation)
-                specs.append((kind, dict(config, activation="linear"), weights))
+                specs.append(_Spec(kind, dict(config, activation="linear"), weights, src))
                 act_name = unique_name(f"{layer.name}_act", taken)
-                specs.append(("QActivation", {"name": act_name, "activation": activation}, None))
+                specs.append(_Spec("QActivation", {"name": act_name, "activation": activation}, None,
+                                   (config["name"],)))  # fmt: skip
                 notes.append(f"split activation {activation!r} out of {layer.name!r} into {act_name!r}")
+                alias[layer.name] = act_name
                 continue
-        specs.append((kind, config, weights))
+        specs.append(_Spec(kind, config, weights, src))
+        alias[layer.name] = config["name"]
     if not notes:
         return model, notes
-    return _rebuild(model, specs, taken), notes
+    return _rebuild(model, graph, specs, alias[graph.output_name], taken), notes
 
 
 def with_output_quantizer(deploy: Any, quantizer: str, name: str) -> Any:
     """``deploy`` with a QActivation(``quantizer``) appended (the type a float output is delivered in)."""
-    from qkeras import QActivation
-
-    specs = [
-        (type(layer).__name__, layer.get_config(), layer.get_weights()) for layer in sequential_layers(deploy)
-    ]
-    rebuilt = _rebuild(deploy, specs, {layer.name for layer in deploy.layers})
-    rebuilt.add(QActivation(quantizer, name=name))
-    return rebuilt
+    graph = keras_graph(deploy)
+    specs = [_Spec(type(layer).__name__, layer.get_config(), layer.get_weights(), inputs)
+             for layer, inputs in graph.nodes]  # fmt: skip
+    specs.append(_Spec("QActivation", {"name": name, "activation": quantizer}, None, (graph.output_name,)))
+    return _rebuild(deploy, graph, specs, name, {layer.name for layer in deploy.layers})
 
 
-def _rebuild(model: Any, specs: list[tuple[str, dict, list[np.ndarray] | None]], taken: set[str]) -> Any:
+def _rebuild(model: Any, graph: KerasGraph, specs: list[_Spec], output: str, taken: set[str]) -> Any:
+    """The specs as a Keras model: Sequential when they form a chain (as before graphs), else functional."""
     import tensorflow as tf
     from qkeras.utils import _add_supported_quantized_objects
 
     objects: dict[str, Any] = {}
     _add_supported_quantized_objects(objects)
-    rebuilt = tf.keras.Sequential(name=f"{model.name}_deploy")
-    rebuilt.add(tf.keras.layers.Input(model.input_shape[1:], name=unique_name(f"{model.name}_input", taken)))
-    for kind, config, _ in specs:
-        cls = objects.get(kind) or getattr(tf.keras.layers, kind)
-        rebuilt.add(cls.from_config(config))
-    for (_, _, weights), new_layer in zip(specs, rebuilt.layers, strict=True):
-        if weights:
-            new_layer.set_weights(weights)
+    input_name = unique_name(f"{model.name}_input", taken)
+    inp = tf.keras.layers.Input(model.input_shape[1:], name=input_name)
+    tensors = {graph.input_name: inp}
+    chain, previous = True, graph.input_name
+    made = []
+    for spec in specs:
+        layer = (objects.get(spec.kind) or getattr(tf.keras.layers, spec.kind)).from_config(spec.config)
+        args = [tensors[name] for name in spec.inputs]
+        tensors[spec.name] = layer(args if len(args) > 1 else args[0])
+        chain, previous = chain and spec.inputs == (previous,), spec.name
+        made.append((spec, layer))
+    if chain and output == previous:
+        rebuilt = tf.keras.Sequential(name=f"{model.name}_deploy")
+        rebuilt.add(tf.keras.layers.Input(model.input_shape[1:], name=input_name))
+        for spec, _ in made:
+            rebuilt.add(
+                (objects.get(spec.kind) or getattr(tf.keras.layers, spec.kind)).from_config(spec.config)
+            )
+        pairs = list(zip(made, rebuilt.layers, strict=True))
+    else:
+        rebuilt = tf.keras.Model(inp, tensors[output], name=f"{model.name}_deploy")
+        pairs = [((spec, layer), layer) for spec, layer in made]
+    for (spec, _), new_layer in pairs:
+        if spec.weights:
+            new_layer.set_weights(spec.weights)
         elif new_layer.weights:
             raise ToolkitError(
                 f"layer {new_layer.name!r} has weights the toolkit does not know how to carry over"
@@ -188,12 +242,37 @@ def _rebuild(model: Any, specs: list[tuple[str, dict, list[np.ndarray] | None]],
     return rebuilt
 
 
-def _last_computing_index(layers: list[Any]) -> int:
-    """Index of the last layer that is not a Dropout (a trailing softmax may sit before a Dropout)."""
-    index = len(layers) - 1
-    while index > 0 and type(layers[index]).__name__ == "Dropout":
-        index -= 1
-    return index
+def _final_computing_layer(graph: KerasGraph) -> str:
+    """The output layer, or the layer a trailing chain of Dropouts reads (a softmax may sit before them)."""
+    producers = {layer.name: (layer, inputs) for layer, inputs in graph.nodes}
+    name = graph.output_name
+    while type(producers[name][0]).__name__ == "Dropout" and producers[name][1][0] in producers:
+        name = producers[name][1][0]
+    return name
+
+
+def _split_separable(layer: Any, src: tuple[str, ...], taken: set[str]) -> tuple[_Spec, _Spec]:
+    """QSeparableConv2D -> QDepthwiseConv2D (no bias) + 1x1 QConv2D: QKeras multiplies the depthwise
+    sums unquantized, so the pointwise part reads them exactly, as here."""
+    config = layer.get_config()
+    if type(layer).__name__ != "QSeparableConv2D":
+        raise ToolkitError(
+            f"layer {layer.name!r} ({type(layer).__name__}) is not supported: QKeras 0.9 has no depthwise 1-D "
+            "layer to deploy its depthwise part; use QSeparableConv2D or a QConv1D"
+        )
+    depthwise, pointwise = (
+        unique_name(f"{layer.name}_depthwise", taken),
+        unique_name(f"{layer.name}_pointwise", taken),
+    )
+    weights = layer.get_weights()
+    common = {k: config[k] for k in ("strides", "padding", "data_format", "dilation_rate") if k in config}
+    dw = {"name": depthwise, "kernel_size": config["kernel_size"], "depth_multiplier": config["depth_multiplier"],
+          "depthwise_quantizer": config["depthwise_quantizer"], "use_bias": False, "activation": "linear", **common}  # fmt: skip
+    pw = {"name": pointwise, "filters": config["filters"], "kernel_size": 1, "kernel_quantizer": config["pointwise_quantizer"],
+          "bias_quantizer": config.get("bias_quantizer"), "use_bias": config.get("use_bias", True),
+          "activation": config.get("activation", "linear")}  # fmt: skip
+    pw_weights = weights[1:]
+    return _Spec("QDepthwiseConv2D", dw, weights[:1], src), _Spec("QConv2D", pw, pw_weights, (depthwise,))
 
 
 def _check_activation(layer: Any, activation: str) -> None:

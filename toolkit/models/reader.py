@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -9,16 +10,38 @@ import numpy as np
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.models.batchnorm import output_quantizer, read_batchnorm
-from toolkit.models.deployable import deployable_model, sequential_layers, unique_name, with_output_quantizer
+from toolkit.models.deployable import deployable_model, unique_name, with_output_quantizer
+from toolkit.models.graph import keras_graph
+from toolkit.models.graph_layers import (
+    GRAPH_LAYER_KINDS,
+    JOIN_KINDS,
+    check_rounding_after_average,
+    is_inexact_average,
+    read_graph_layer,
+    read_join,
+)
 from toolkit.precision import Precision
 
 SUPPORTED = (
     "InputLayer, QActivation(quantized_bits|quantized_relu|relu), QDense, QConv1D, QConv2D, QConv2DBatchnorm, "
-    "ReLU, Activation(relu|linear), MaxPooling1D, MaxPooling2D, Flatten, Dropout, BatchNormalization, "
-    "and a softmax as the last operation"
+    "QDepthwiseConv2D, QSeparableConv2D, ReLU, Activation(relu|linear), MaxPooling1D/2D, AveragePooling1D/2D, "
+    "GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, Reshape, Flatten, Dropout, "
+    "BatchNormalization, Add, Subtract, Concatenate, and a softmax as the last operation"
 )
 # An approximate product may overshoot the exact one; the accumulator keeps one spare bit for it.
 ACCUMULATOR_HEADROOM_BITS = 1
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    """What the reader knows of a tensor: shape, precision, the IR name that produces it, and the
+    BatchNormalization/average whose unrounded value it still is (None once a quantizer or MAC ran)."""
+
+    name: str
+    shape: tuple[int, ...]
+    precision: Precision
+    inexact: str | None = None
+    truncated: str | None = None  # the non-power-of-two average whose truncated value this still is
 
 
 def read_model(model: Any, fold_batchnorm: bool = False) -> tuple[ir.ModelIR, Any]:
@@ -28,49 +51,97 @@ def read_model(model: Any, fold_batchnorm: bool = False) -> tuple[ir.ModelIR, An
     weights instead of deploying it exactly (see :mod:`toolkit.models.deployable`).
     """
     deploy, notes = deployable_model(model, fold_batchnorm=fold_batchnorm)
-    layers = sequential_layers(deploy)
-    first = layers[0]
-    if type(first).__name__ != "QActivation":
+    graph = keras_graph(deploy)
+    first = _input_quantizer(graph)
+    shape = tuple(int(d) for d in deploy.input_shape[1:])
+    input_precision = Precision.from_qkeras(_activation_quantizer(first), where=f"layer {first.name!r}")
+    tensors = {graph.input_name: _Tensor(graph.input_name, shape, input_precision)}
+    out: list[ir.Layer] = []
+    for layer, inputs in graph.nodes:
+        sources = [tensors[name] for name in inputs]
+        node = _read_layer(layer, sources, notes)
+        if node is None:  # an identity (linear activation): the tensor is its input's
+            tensors[layer.name] = sources[0]
+            continue
+        _check_not_truncated(node, sources, out)
+        out.append(node)
+        tensors[layer.name] = _Tensor(node.name, node.out_shape, node.out_precision, _inexact(node, sources),
+                                      _truncated(node, sources))  # fmt: skip
+    final = tensors[graph.output_name]
+    if final.name != out[-1].name:
+        raise ToolkitError(f"model {model.name!r}: the output does not come from its last layer")
+    if final.inexact is not None:  # a BatchNormalization (or average) feeding the logits: a fixed-point type
+        rounding = output_quantizer(final.precision)
+        name = unique_name(f"{final.inexact}_out", {layer.name for layer in deploy.layers})
+        deploy = with_output_quantizer(deploy, rounding.to_qkeras_string(), name)
+        out.append(
+            ir.Quantize(
+                name=name, in_shape=final.shape, out_shape=final.shape, in_precision=final.precision,
+                out_precision=rounding.precision, inputs=(final.name,),
+            )
+        )  # fmt: skip
+        notes.append(rounding.note(final.inexact, name))
+    return ir.ModelIR(model.name, shape, input_precision, tuple(out), tuple(notes), graph.input_name), deploy
+
+
+def _input_quantizer(graph: Any) -> Any:
+    """The one layer that reads the model's input, which must quantize it."""
+    readers = [layer for layer, inputs in graph.nodes if graph.input_name in inputs]
+    first = readers[0]
+    if len(readers) != 1 or type(first).__name__ != "QActivation":
+        names = ", ".join(f"{r.name!r} ({type(r).__name__})" for r in readers)
         raise ToolkitError(
-            f"the first layer {first.name!r} ({type(first).__name__}) is not an input quantizer: start the "
+            f"the model input is read by {names}; it must be read by one input quantizer: start the "
             "model with QActivation(quantized_bits(...)) or QActivation(quantized_relu(...)) so the "
             "accelerator is fed integer codes"
         )
-    shape = tuple(int(d) for d in deploy.input_shape[1:])
-    input_precision = Precision.from_qkeras(_activation_quantizer(first), where=f"layer {first.name!r}")
-    precision = input_precision
-    out: list[ir.Layer] = []
-    for layer in layers:
-        node = _read_layer(layer, shape, precision, out, notes)
-        if node is not None:
-            out.append(node)
-            shape, precision = node.out_shape, node.out_precision
-    bn = _unquantized_batchnorm(out)
-    if bn is not None:  # a BatchNormalization feeding the logits: deliver them in a fixed-point type
-        final = output_quantizer(precision)
-        name = unique_name(f"{bn.name}_out", {layer.name for layer in deploy.layers})
-        deploy = with_output_quantizer(deploy, final.to_qkeras_string(), name)
-        out.append(
-            ir.Quantize(
-                name=name,
-                in_shape=shape,
-                out_shape=shape,
-                in_precision=precision,
-                out_precision=final.precision,
-            )
+    return first
+
+
+def _inexact(node: ir.Layer, sources: list[_Tensor]) -> str | None:
+    """Whose unrounded value ``node``'s output still is (see :class:`_Tensor`)."""
+    if isinstance(node, ir.Quantize | ir.MacLayer):
+        return None
+    if isinstance(node, ir.Scale) or (is_inexact_average(node)):
+        return node.name
+    return next((s.inexact for s in sources if s.inexact is not None), None)
+
+
+def _truncated(node: ir.Layer, sources: list[_Tensor]) -> str | None:
+    if isinstance(node, ir.Quantize):
+        return None
+    if is_inexact_average(node):
+        return node.name
+    return next((s.truncated for s in sources if s.truncated is not None), None)
+
+
+_NO_ARITHMETIC = (ir.Quantize, ir.ReLU, ir.MaxPool, ir.Flatten, ir.Reshape, ir.Pad, ir.Concatenate)
+
+
+def _check_not_truncated(node: ir.Layer, sources: list[_Tensor], before: list[ir.Layer]) -> None:
+    """A truncated average is exact only up to the next quantizer's rounding: nothing may compute on it first."""
+    source = next((s.truncated for s in sources if s.truncated is not None), None)
+    if source is not None and isinstance(node, ir.Quantize):
+        check_rounding_after_average(next(b for b in before if b.name == source), node)
+    if isinstance(node, _NO_ARITHMETIC) or (isinstance(node, ir.GlobalPool) and node.op == "max"):
+        return
+    if source is not None:
+        raise ToolkitError(
+            f"layer {node.name!r} ({node.kind}) computes on the average of {source!r}, whose window is not a "
+            f"power of two; add QActivation(quantized_bits(...)) after {source!r} so it is rounded first"
         )
-        notes.append(final.note(bn.name, name))
-    return ir.ModelIR(
-        model.name, tuple(int(d) for d in deploy.input_shape[1:]), input_precision, tuple(out), tuple(notes)
-    ), deploy
 
 
-def _read_layer(
-    layer: Any, shape: tuple[int, ...], precision: Precision, before: list[ir.Layer], notes: list[str]
-) -> ir.Layer | None:
+def _read_layer(layer: Any, sources: list[_Tensor], notes: list[str]) -> ir.Layer | None:
     kind = type(layer).__name__
     out_shape = tuple(int(d) for d in layer.output_shape[1:])
-    common = {"name": layer.name, "in_shape": shape, "in_precision": precision}
+    shape, precision = sources[0].shape, sources[0].precision
+    common = {"name": layer.name, "in_shape": shape, "in_precision": precision,
+              "inputs": tuple(s.name for s in sources)}  # fmt: skip
+    if kind in JOIN_KINDS:
+        return read_join(layer, [(s.shape, s.precision) for s in sources], common, out_shape)
+    if kind in GRAPH_LAYER_KINDS:
+        return read_graph_layer(layer, common, out_shape)
     if kind == "QActivation":
         quantizer = _activation_quantizer(layer)
         if quantizer == "linear":
@@ -111,8 +182,8 @@ def _read_layer(
         return ir.Flatten(out_shape=out_shape, out_precision=precision, **common)
     if kind == "BatchNormalization":
         return read_batchnorm(layer, common, out_shape, notes)
-    if kind in ("QDense", "QConv1D", "QConv2D"):
-        _check_quantized_input(layer, before)
+    if kind in ("QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D"):
+        _check_quantized_input(layer, sources[0])
         return _read_mac(layer, kind, common, out_shape, precision)
     raise _unsupported(layer)
 
@@ -148,7 +219,8 @@ def _read_mac(
         b_precision = Precision(2, 2 - product.frac, True)
         b_codes = np.zeros(w_codes.shape[-1], np.int64)
     frac = max(product.frac, b_precision.frac)
-    fan_in = int(np.prod(w_codes.shape[:-1]))
+    depthwise = kind == "QDepthwiseConv2D"
+    fan_in = int(np.prod(w_codes.shape[:-2] if depthwise else w_codes.shape[:-1]))
     a_lo, a_hi = precision.min_code, precision.max_code
     w_lo, w_hi = int(w_codes.min(initial=0)), int(w_codes.max(initial=0))
     extremes = [a * w for a in (a_lo, a_hi) for w in (w_lo, w_hi)]
@@ -161,8 +233,12 @@ def _read_mac(
     strides = _tuple(cfg.get("strides", 1)) if kernel else ()
     if kernel and len(strides) == 1 and len(kernel) == 2:
         strides = strides * 2
-    cls = ir.Dense if kind == "QDense" else ir.Conv
+    cls = ir.Dense if kind == "QDense" else ir.DepthwiseConv if depthwise else ir.Conv
+    extra = {"multiplier": int(w_codes.shape[-1])} if depthwise else {}
+    if depthwise and cfg.get("use_bias", True):
+        bias_aligned = bias_aligned.reshape(-1)
     return cls(
+        **extra,
         out_shape=out_shape,
         out_precision=acc,
         weights=w_codes,
@@ -177,23 +253,13 @@ def _read_mac(
     )
 
 
-def _unquantized_batchnorm(before: list[ir.Layer]) -> ir.Scale | None:
-    """The Scale whose exact (wide) output reaches this point without a quantizer or MAC layer between."""
-    for node in reversed(before):
-        if isinstance(node, ir.Quantize | ir.MacLayer):
-            return None
-        if isinstance(node, ir.Scale):
-            return node
-    return None
-
-
-def _check_quantized_input(layer: Any, before: list[ir.Layer]) -> None:
-    """A MAC layer after a BatchNormalization needs a quantizer in between (QKeras would multiply floats)."""
-    node = _unquantized_batchnorm(before)
-    if node is not None:
+def _check_quantized_input(layer: Any, source: _Tensor) -> None:
+    """A MAC layer after a BatchNormalization (or a non-power-of-two average) needs a quantizer in
+    between: QKeras would multiply its unrounded float value."""
+    if source.inexact is not None:
         raise ToolkitError(
-            f"layer {layer.name!r} takes the unquantized output of BatchNormalization {node.name!r}; add "
-            f"QActivation(quantized_bits(...)) or QActivation(quantized_relu(...)) after {node.name!r} "
+            f"layer {layer.name!r} takes the unquantized output of {source.inexact!r}; add "
+            f"QActivation(quantized_bits(...)) or QActivation(quantized_relu(...)) after {source.inexact!r} "
             "so its input is fixed point"
         )
 

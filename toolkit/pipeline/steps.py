@@ -98,15 +98,12 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
 
 
 def _is_quantized(model_spec: str) -> bool:
-    """True when the file is a deployable QKeras model (every MAC layer quantized)."""
+    """True when the file is a QKeras model (it has QKeras layers): kept as it is, and the reader says
+    what in it cannot be deployed; a float Keras model goes through activation-density training."""
     from toolkit.models.loading import load_model
-    from toolkit.models.reader import read_model
 
-    try:
-        read_model(load_model(model_spec, verbose=False))
-    except ToolkitError:
-        return False
-    return True
+    model = load_model(model_spec, verbose=False)
+    return any(type(layer).__module__.startswith("qkeras") for layer in model.layers)
 
 
 def approx(ctx: BuildContext) -> dict[str, Any]:
