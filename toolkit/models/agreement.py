@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 
 from toolkit.models import ir
-from toolkit.models.deployable import activation_name, is_softmax, sequential_layers
+from toolkit.models.deployable import activation_name, final_computing_layer, is_softmax
+from toolkit.models.graph import keras_graph
 
 # Keras' float32 BatchNormalization rounds up to three times (~2^-24 each); allow 8 ulps.
 NEAR_TIE_RELATIVE = 2.0**-21
@@ -79,14 +80,11 @@ def reference_model(model: Any) -> Any:
     """
     import tensorflow as tf
 
-    layers = sequential_layers(model)
-    last = len(layers) - 1
-    while last > 0 and type(layers[last]).__name__ == "Dropout":
-        last -= 1
-    if is_softmax(layers[last]):
-        return tf.keras.Model(model.inputs, layers[last].input)
-    if hasattr(layers[last], "activation") and activation_name(layers[last].activation) == "softmax":
-        return _without_final_activation(model, layers[last])
+    last = model.get_layer(final_computing_layer(keras_graph(model)))
+    if is_softmax(last):
+        return tf.keras.Model(model.inputs, last.input)
+    if hasattr(last, "activation") and activation_name(last.activation) == "softmax":
+        return _without_final_activation(model, last)
     return model
 
 

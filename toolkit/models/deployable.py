@@ -103,7 +103,7 @@ def deployable_model(model: Any, fold_batchnorm: bool = False) -> tuple[Any, lis
     for _, inputs in graph.nodes:
         for name in inputs:
             readers[name] = readers.get(name, 0) + 1
-    final = _final_computing_layer(graph)
+    final = final_computing_layer(graph)
     for layer, inputs in graph.nodes:
         kind = type(layer).__name__
         config = layer.get_config()
@@ -242,7 +242,7 @@ def _rebuild(model: Any, graph: KerasGraph, specs: list[_Spec], output: str, tak
     return rebuilt
 
 
-def _final_computing_layer(graph: KerasGraph) -> str:
+def final_computing_layer(graph: KerasGraph) -> str:
     """The output layer, or the layer a trailing chain of Dropouts reads (a softmax may sit before them)."""
     producers = {layer.name: (layer, inputs) for layer, inputs in graph.nodes}
     name = graph.output_name

@@ -17,12 +17,13 @@ gradients straight through) or the Fisher proxy ``E[sum_j g_j^2]``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from toolkit.errors import ToolkitError
-from toolkit.models.deployable import sequential_layers
+from toolkit.models.graph import keras_graph, walk
 
 TRACE_METHODS = ("hutchinson", "fisher")
 
@@ -53,7 +54,7 @@ def gradient_statistics(
         raise ToolkitError(
             f"Hessian trace method {method!r} is unknown: expected one of {', '.join(TRACE_METHODS)}"
         )
-    layers = sequential_layers(deploy_model)
+    graph = keras_graph(deploy_model)
     wanted = set(mac_names)
     rng = tf.random.Generator.from_seed(seed)
     loss_fn = tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
@@ -64,14 +65,9 @@ def gradient_statistics(
         yb = tf.constant(y[start : start + batch_size])
         with tf.GradientTape(persistent=True) as outer:
             with tf.GradientTape(persistent=True) as inner:
-                h, outputs = xb, {}
-                for layer in layers:
-                    h = layer(h, training=False)
-                    if layer.name in wanted:
-                        inner.watch(h)
-                        outer.watch(h)
-                        outputs[layer.name] = h
-                loss = loss_fn(yb, h)
+                outputs: dict[str, Any] = {}
+                call = partial(_watched_call, wanted=wanted, tapes=(inner, outer), outputs=outputs)
+                loss = loss_fn(yb, walk(graph, xb, call))
             grads = {n: inner.gradient(loss, outputs[n]) for n in mac_names}
             vectors = {}
             if method == "hutchinson":
@@ -97,6 +93,18 @@ def gradient_statistics(
         del outer, inner
     n_samples = float(len(x))
     return {n: LayerSensitivity(n, grad_sum[n] / n_samples, trace[n] / n_samples) for n in mac_names}
+
+
+def _watched_call(
+    layer: Any, h: Any, wanted: set[str], tapes: tuple[Any, ...], outputs: dict[str, Any]
+) -> Any:
+    """Run one layer; the output of a wanted layer is watched by both tapes and kept."""
+    out = layer(h, training=False)
+    if layer.name in wanted:
+        for tape in tapes:
+            tape.watch(out)
+        outputs[layer.name] = out
+    return out
 
 
 def omega(sens: LayerSensitivity, fan_in: int, product_scale: float, mean: float, var: float) -> float:
