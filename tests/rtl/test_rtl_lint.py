@@ -1,5 +1,6 @@
 """`verilator --lint-only -Wall` is clean: every leaf module under hls/rtl and every multiplier
-under hls/multipliers at representative parameters, and generated tops of the zoo models."""
+under hls/multipliers at representative parameters, and generated tops of the zoo models (a top
+with BatchNormalization stages: tests/rtl/test_rtl_batchnorm.py)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ LEAVES: list[tuple[str, dict[str, int]]] = [
             A_SIGNED=1,
         ),
     ),  # fmt: skip
+    ("tk_scale", dict(C=32, IN_BITS=18, IN_SIGNED=1, S_BITS=30, H_BITS=47, OUT_BITS=47)),
+    ("tk_scale", dict(C=1, IN_BITS=5, IN_SIGNED=0, S_BITS=12, H_BITS=18, OUT_BITS=18)),
     ("tk_maxpool", POOL),
     ("tk_maxpool", POOL | dict(LINE_DEPTH=64, SIGNED=0)),
     ("tk_line_buffer", dict(BITS=4, N_IN=64, DEPTH=0)),

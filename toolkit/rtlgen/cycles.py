@@ -4,7 +4,7 @@ Line buffers couple neighbouring stages (an engine accepts a code only when its 
 room, and starts a window as soon as the window's codes are in), so no closed form is
 exact. The model is instead a cycle-by-cycle run of the stages' *control* alone: per
 stage a few counters mirroring the leaf modules' registers (``tk_axis_unpack``,
-``tk_requant``, ``tk_line_buffer`` + the ``tk_mac`` / ``tk_maxpool`` loops, ``tk_axis_pack``,
+``tk_requant`` / ``tk_scale``, ``tk_line_buffer`` + the ``tk_mac`` / ``tk_maxpool`` loops, ``tk_axis_pack``,
 ``tk_flag_fifo``), valid/ready between them, no data. It drives samples back to back the
 way the Verilator harness does without stalls (TVALID whenever a beat is left, TREADY
 always) and reads off the same numbers ``RtlDevice.predict_codes`` measures: the first
@@ -87,6 +87,8 @@ class _Buffer:
 
 
 class _Requant:
+    """tk_requant and tk_scale: one output register, ready when it is empty or being taken."""
+
     def __init__(self) -> None:
         self.ov = False
 
@@ -190,7 +192,7 @@ class _Engine:
 def _run(design: RtlDesign, n: int) -> np.ndarray:
     """Cycle (from the first input handshake) of each sample's last output beat, n samples streamed."""
     ai, ao = design.axis_in, design.axis_out
-    stages = [_Requant() if s.kind == "requant" else _Engine(s) for s in design.stages]
+    stages = [_Requant() if s.kind in ("requant", "scale") else _Engine(s) for s in design.stages]
     depth = 1 << design.fifo_log
     flags = 0
     # unpacker / packer state

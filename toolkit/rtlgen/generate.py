@@ -6,6 +6,7 @@ One stage per IR layer, streaming one code per handshake between stages:
   ``lanes`` product units of the plan's multiplier design, exact accumulators, the
   control-variate correction, alignment and bias in ``tk_mac_post.v``);
 * ``Quantize``/``ReLU`` -> ``tk_requant.v``; ``MaxPool`` -> ``tk_maxpool.v`` (same buffer);
+  ``Scale`` (BatchNormalization) -> ``tk_scale.v``, an element-wise stage with per-channel ROMs;
   ``Flatten`` is a wire (channels-last raster order is already flat order);
 * ``tk_axis_unpack``/``tk_axis_pack`` at the ends, with the AXI-Stream format of
   :mod:`toolkit.rtlgen.axis`.
@@ -29,7 +30,7 @@ from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.multipliers.design import HLS_DIR as MULT_DIR
 from toolkit.rtlgen.axis import AxisFormat
-from toolkit.rtlgen.widths import mac_widths, product_range
+from toolkit.rtlgen.widths import mac_widths, product_range, scale_widths
 
 RTL_DIR = Path(__file__).resolve().parents[2] / "hls" / "rtl"
 LEAF_FILES = (
@@ -42,6 +43,7 @@ LEAF_FILES = (
     "tk_axis_pack.v",
     "tk_flag_fifo.v",
 )
+SCALE_FILE = "tk_scale.v"  # a source only of designs with a Scale stage (other designs keep their hash)
 TOP = "tk_accel"
 MAX_FRAME_CODES = 1 << 16  # frame buffer codes per bank
 MAX_ROM_WORDS = 1 << 16
@@ -56,7 +58,7 @@ class Stage:
 
     index: int
     layer: ir.Layer
-    kind: str  # mac | requant | maxpool
+    kind: str  # mac | requant | maxpool | scale
     in_bits: int
     in_signed: bool
     out_bits: int
@@ -131,7 +133,8 @@ class RtlDesign:
     def sources(self) -> list[Path]:
         """Leaf Verilog files the design needs (hls/rtl and the multiplier library)."""
         mults = sorted({s.mult_file for s in self.stages if s.mult_file is not None})
-        return [RTL_DIR / f for f in LEAF_FILES] + mults
+        scale = [RTL_DIR / SCALE_FILE] if any(s.kind == "scale" for s in self.stages) else []
+        return [RTL_DIR / f for f in LEAF_FILES] + scale + mults
 
     def key(self) -> str:
         """Content hash of everything that defines the hardware."""
@@ -195,10 +198,12 @@ def generate(
             stage = _requant_stage(index, layer, bits, signed)
         elif isinstance(layer, ir.MaxPool):
             stage = _maxpool_stage(index, layer, bits, signed, buffer)
+        elif isinstance(layer, ir.Scale):
+            stage = _scale_stage(index, layer, bits, signed)
         else:
             raise ToolkitError(
                 f"layer {layer.name!r} ({layer.kind}) cannot be mapped to RTL: the generator maps "
-                "Dense, Conv (1-D/2-D), Quantize, ReLU, MaxPool and Flatten"
+                "Dense, Conv (1-D/2-D), Quantize, ReLU, MaxPool, Scale and Flatten"
             )
         if stage.out_bits > MAX_LINK_BITS:
             raise ToolkitError(
@@ -352,6 +357,30 @@ def _requant_stage(index: int, layer: ir.Layer, in_bits: int, in_signed: bool) -
     return Stage(index, layer, "requant", in_bits, in_signed, out_bits, out_signed, params)
 
 
+def _scale_stage(index: int, layer: ir.Scale, in_bits: int, in_signed: bool) -> Stage:
+    """Per-channel ``x * scale + shift`` as its own element-wise stage (``tk_scale.v``), wherever it sits."""
+    c = layer.in_shape[-1]
+    scale = np.asarray(layer.scale, np.int64).reshape(-1)
+    shift = np.asarray(layer.shift, np.int64).reshape(-1)
+    sp, op = layer.scale_precision, layer.out_precision
+    if scale.size != c or shift.size != c:
+        raise ToolkitError(
+            f"layer {layer.name!r}: {scale.size} scale and {shift.size} shift codes for {c} channels"
+        )
+    for what, codes, p in (("scale", scale, sp), ("shift", shift, op)):
+        if codes.min() < p.min_code or codes.max() > p.max_code:
+            raise ToolkitError(f"layer {layer.name!r}: {what} codes [{codes.min()}, {codes.max()}] do not fit "
+                               f"its type {p.describe()}")  # fmt: skip
+    widths = scale_widths(in_bits, in_signed, scale, shift, sp, op)
+    params: dict[str, Any] = {"C": c, "IN_BITS": in_bits, "IN_SIGNED": int(in_signed), "S_BITS": widths.s_bits,
+                              "H_BITS": widths.h_bits, "OUT_BITS": widths.out_bits}  # fmt: skip
+    roms = {
+        f"l{index}_s.hex": _hex_rom(scale.reshape(-1, 1), widths.s_bits),
+        f"l{index}_h.hex": _hex_rom(shift.reshape(-1, 1), widths.h_bits),
+    }
+    return Stage(index, layer, "scale", in_bits, in_signed, widths.out_bits, True, params, roms=roms)
+
+
 def _maxpool_stage(index: int, layer: ir.MaxPool, in_bits: int, in_signed: bool, buffer: str) -> Stage:
     ih, iw, c = _spatial(layer.in_shape)
     oh, ow, _ = _spatial(layer.out_shape)
@@ -398,6 +427,9 @@ def _wrapper(s: Stage, rom_dir: str) -> str:
         body.append(f"  tk_requant #({_params(s.params)}) u ({_CONNECT.format(din='in_data')});")
     elif s.kind == "maxpool":
         body.append(f"  tk_maxpool #({_params(s.params)}) u ({_CONNECT.format(din='in_data')});")
+    elif s.kind == "scale":
+        files = {k: f"{rom_dir}/l{s.index}_{k[0].lower()}.hex" for k in ("S_FILE", "H_FILE")}
+        body.append(f"  tk_scale #({_params(s.params | files)}) u ({_CONNECT.format(din='in_data')});")
     else:
         p = s.params
         ab, wb, pb, lanes = p["A_BITS"], p["W_BITS"], p["P_BITS"], s.lanes

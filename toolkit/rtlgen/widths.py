@@ -85,3 +85,32 @@ def mac_widths(
         x_bits=x_bits,
         out_bits=out_bits,
     )
+
+
+@dataclass(frozen=True)
+class ScaleWidths:
+    """Widths of one Scale stage's signals (see hls/rtl/tk_scale.v)."""
+
+    s_bits: int  # a scale code (two's complement)
+    h_bits: int  # a shift code
+    out_bits: int  # the exact result
+
+
+def precision_bits(p: Precision) -> int:
+    """Two's-complement width of every code of ``p`` (an unsigned type needs one more bit)."""
+    return signed_bits(p.min_code, p.max_code)
+
+
+def scale_widths(
+    in_bits: int, in_signed: bool, scale: np.ndarray, shift: np.ndarray, scale_p: Precision, out_p: Precision
+) -> ScaleWidths:
+    """Constant widths from the Scale's precisions; the output holds ``x * scale + shift`` for every
+    code the ``in_bits``-wide input port can carry (it may be wider than the IR's input type, e.g.
+    after approximate products), and at least the IR's output type."""
+    x_lo, x_hi = (-(1 << (in_bits - 1)), (1 << (in_bits - 1)) - 1) if in_signed else (0, (1 << in_bits) - 1)
+    ends = [x * s + h for x in (x_lo, x_hi) for s, h in zip(scale.tolist(), shift.tolist(), strict=True)]
+    return ScaleWidths(
+        s_bits=precision_bits(scale_p),
+        h_bits=precision_bits(out_p),
+        out_bits=max(signed_bits(min(ends), max(ends)), precision_bits(out_p)),
+    )
