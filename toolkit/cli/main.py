@@ -77,3 +77,7 @@ _register()
 
 def main() -> None:
     cli(prog_name="toolkit")
+
+
+if __name__ == "__main__":  # python -m toolkit.cli.main, as the console script does
+    main()
