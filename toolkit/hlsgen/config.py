@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolkit.errors import ToolkitError
 from toolkit.hlsgen.correction_graph import corrected_layers
 from toolkit.models import ir
 
@@ -41,6 +42,7 @@ def hls_config(
     """
     import hls4ml
 
+    _check_supported(model_ir)
     config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
     config["Model"]["Strategy"] = strategy
     layers = config["LayerName"]
@@ -80,6 +82,19 @@ def hls_config(
         for name in layers:
             layers[name]["Trace"] = True
     return config
+
+
+HLS_LAYERS = (ir.Dense, ir.Conv, ir.Quantize, ir.ReLU, ir.MaxPool, ir.Flatten, ir.Scale)
+
+
+def _check_supported(model_ir: ir.ModelIR) -> None:
+    """Layers whose exact hls4ml types are derived here; anything else is refused before converting."""
+    for layer in model_ir.layers:
+        if type(layer) not in HLS_LAYERS:
+            raise ToolkitError(
+                f"layer {layer.name!r} ({layer.kind}) has no exact hls4ml mapping yet; the hls step maps "
+                f"{', '.join(kind.__name__ for kind in HLS_LAYERS)}"
+            )
 
 
 def _set(layers: dict, name: str, required: bool = True, **types: Any) -> None:

@@ -186,13 +186,20 @@ def generate(
                 f"fold names {', '.join(map(repr, unknown))}, not MAC layers of {model_ir.name!r}; "
                 f"its MAC layers are {', '.join(layer.name for layer in model_ir.mac_layers())}"
             )
+    if not model_ir.is_chain():
+        branch = next(layer for layer in model_ir.layers if len(model_ir.consumers()[layer.name]) > 1
+                      or len(model_ir.inputs_of(layer)) > 1)  # fmt: skip
+        raise ToolkitError(
+            f"model {model_ir.name!r} is a graph (layer {branch.name!r} forks or joins tensors); the RTL "
+            "generator maps sequential chains so far"
+        )
     bits, signed = model_ir.input_precision.width, model_ir.input_precision.signed
     stages: list[Stage] = []
     for layer in model_ir.layers:
         index = len(stages) + 1
         if isinstance(layer, ir.Flatten):
             continue
-        if isinstance(layer, ir.MacLayer):
+        if isinstance(layer, ir.MacLayer) and not isinstance(layer, ir.DepthwiseConv):
             stage = _mac_stage(index, layer, bits, signed, plan, fold, buffer)
         elif isinstance(layer, (ir.Quantize, ir.ReLU)):
             stage = _requant_stage(index, layer, bits, signed)
