@@ -15,6 +15,11 @@
 // so the correction costs one c*V multiplier per layer, not one per lane, and it switches
 // once per output code rather than on every accumulation cycle.
 // Dense is IN_H = IN_W = 1, K_H = K_W = 1, IN_C = fan-in.
+// Depthwise (DW = 1, IR DepthwiseConv): output channel c*M + m reads input channel c only, so
+// the window is (kh, kw) of one channel (FAN = K_H*K_W) and a group is LANES of channel c's
+// M filters (LANES <= M): the loop is (oh, ow, c, group of m, kh, kw), OUT_C = IN_C*M; V is
+// then the sum of channel c's window, as the emulator's per-channel correction
+// (emulator.layers._depthwise_sums) uses it.
 //
 // Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) when the input
 // keeps up, FAN >= LANES and the consumer takes one code per cycle; a group whose LANES
@@ -50,6 +55,8 @@ module tk_mac #(
     parameter integer LINE_DEPTH = 0,
     parameter integer CV = 0,
     parameter integer CV_FRAC = 8,
+    parameter integer DW = 0,
+    parameter integer M = 1,  // depthwise: filters per input channel
     parameter W_FILE = "",
     parameter B_FILE = "",
     parameter C_FILE = "",
@@ -68,10 +75,14 @@ module tk_mac #(
     output wire [LANES*W_BITS-1:0]   mul_w,
     input  wire [LANES*P_BITS-1:0]   mul_p
 );
-  localparam integer FAN = K_H * K_W * IN_C;
-  localparam integer G = (OUT_C + LANES - 1) / LANES;
+  localparam integer WC = (DW != 0) ? 1 : IN_C;  // channels in one window
+  localparam integer FAN = K_H * K_W * WC;
+  localparam integer MC = (DW != 0) ? M : OUT_C;  // output channels a group's lanes come from
+  localparam integer GM = (MC + LANES - 1) / LANES;  // groups per input channel (depthwise) or in all
+  localparam integer CD = (DW != 0) ? IN_C : 1;
+  localparam integer G = CD * GM;
   localparam integer N_IN = IN_H * IN_W * IN_C;
-  localparam integer LAST_LANES = OUT_C - (G - 1) * LANES;
+  localparam integer LAST_LANES = MC - (GM - 1) * LANES;
   localparam integer IB = (N_IN > 1) ? $clog2(N_IN) : 1;
   localparam integer LB = $clog2(LANES + 1);
 
@@ -85,22 +96,28 @@ module tk_mac #(
 
   // ---- compute counters (stage 0) ------------------------------------------------------
   localparam integer OHW = $clog2(OUT_H + 1), OWW = $clog2(OUT_W + 1), GW = $clog2(G + 1);
-  localparam integer KHW = $clog2(K_H + 1), KWW = $clog2(K_W + 1), CW = $clog2(IN_C + 1);
+  localparam integer KHW = $clog2(K_H + 1), KWW = $clog2(K_W + 1), CW = $clog2(WC + 1);
+  localparam integer CDW = $clog2(CD + 1), GMW = $clog2(GM + 1);
+  localparam integer GI = (G > 1) ? $clog2(G) : 1;  // ROM index bits
   reg [OHW-1:0] oh;
   reg [OWW-1:0] ow;
-  reg [GW-1:0] g;
+  reg [GW-1:0] g;  // the group: cd * GM + gm
+  reg [CDW-1:0] cd;  // depthwise: the input channel of the group (0 otherwise)
+  reg [GMW-1:0] gm;  // the group within the channel
   reg [KHW-1:0] kh;
   reg [KWW-1:0] kw;
   reg [CW-1:0] c;
   // index arithmetic in signed 32-bit integers (the counters zero-extended); only the low
   // bits of raddr, widx and keep are addresses
-  integer ohi, owi, gi, khi, kwi, ci, ih, iw, r0, r0n, c0;
+  integer ohi, owi, gi, khi, kwi, ci, cdi, gmi, ih, iw, r0, r0n, c0;
   /* verilator lint_off UNUSEDSIGNAL */
   integer raddr, widx, keep;
   /* verilator lint_on UNUSEDSIGNAL */
   reg inb, last_issue, k_first, k_last;
   always @* begin
-    {ohi, owi, gi, khi, kwi, ci} = 0;
+    {ohi, owi, gi, khi, kwi, ci, cdi, gmi} = 0;
+    cdi[CDW-1:0] = cd;
+    gmi[GMW-1:0] = gm;
     ohi[OHW-1:0] = oh;
     owi[OWW-1:0] = ow;
     gi[GW-1:0] = g;
@@ -110,15 +127,15 @@ module tk_mac #(
     ih = ohi * S_H + khi - P_T;
     iw = owi * S_W + kwi - P_L;
     inb = (ih >= 0) && (ih < IN_H) && (iw >= 0) && (iw < IN_W);
-    raddr = inb ? (ih * IN_W + iw) * IN_C + ci : 0;
+    raddr = inb ? (ih * IN_W + iw) * IN_C + ci + cdi : 0;  // one of ci, cdi is 0
     // lowest element this and every later window of the frame reads (see tk_line_buffer)
     r0 = (ohi * S_H - P_T < 0) ? 0 : ohi * S_H - P_T;
     r0n = ((ohi + 1) * S_H - P_T < 0) ? 0 : (ohi + 1) * S_H - P_T;
     c0 = (owi * S_W - P_L < 0) ? 0 : owi * S_W - P_L;
     keep = (ohi == OUT_H - 1 || r0n != r0) ? (r0 * IN_W + c0) * IN_C : r0 * IN_W * IN_C;
-    widx = gi * FAN + (khi * K_W + kwi) * IN_C + ci;
+    widx = gi * FAN + (khi * K_W + kwi) * WC + ci;
     k_first = (khi == 0) && (kwi == 0) && (ci == 0);
-    k_last = (khi == K_H - 1) && (kwi == K_W - 1) && (ci == IN_C - 1);
+    k_last = (khi == K_H - 1) && (kwi == K_W - 1) && (ci == WC - 1);
     last_issue = k_last && (gi == G - 1) && (owi == OUT_W - 1) && (ohi == OUT_H - 1);
   end
 
@@ -130,7 +147,8 @@ module tk_mac #(
   // ---- pipeline registers ----------------------------------------------------------------
   reg v1, first1, last1, inb1;
   reg [LANES*W_BITS-1:0] wq;
-  reg [$clog2(G+1)-1:0] g1, g2;
+  reg [GI-1:0] g1, g2;
+  reg ge1, ge2;  // the group is its channel's last (it may have fewer lanes)
   reg fin;
   reg signed [V_BITS-1:0] vs, vres;
   reg [LANES*SUM_BITS-1:0] res;  // the banked group's exact sums
@@ -145,9 +163,7 @@ module tk_mac #(
   wire out_fire = out_valid && out_ready;
   wire xfer = fin && (res_left == 0 || (res_left == 1 && out_ready));
   wire en = !fin || xfer;
-  localparam [31:0] LAST_G = G - 1;
-  localparam integer GI = (G > 1) ? $clog2(G) : 1;  // ROM index bits
-  wire [LB-1:0] n_lanes = (g2 == LAST_G[GW-1:0]) ? LAST_LANES[LB-1:0] : LANES[LB-1:0];
+  wire [LB-1:0] n_lanes = ge2 ? LAST_LANES[LB-1:0] : LANES[LB-1:0];
   wire frame_done = en && go && last_issue;
 
   // ---- input buffer: a whole frame, double-buffered (LINE_DEPTH = 0), or a line buffer --
@@ -162,7 +178,7 @@ module tk_mac #(
   // stage 0: issue one window element, read the input buffer (u_buf) and the weight ROM
   always @(posedge clk) begin
     if (!rst_n) begin
-      {oh, ow, g, kh, kw, c} <= 0;
+      {oh, ow, g, cd, gm, kh, kw, c} <= 0;
       v1 <= 1'b0;
     end else if (en) begin
       v1 <= go;
@@ -171,8 +187,9 @@ module tk_mac #(
         inb1 <= inb;
         first1 <= k_first;
         last1 <= k_last;
-        g1 <= g;
-        if (ci != IN_C - 1) c <= c + 1'b1;
+        g1 <= g[GI-1:0];
+        ge1 <= gmi == GM - 1;
+        if (ci != WC - 1) c <= c + 1'b1;
         else begin
           c <= 0;
           if (kwi != K_W - 1) kw <= kw + 1'b1;
@@ -181,6 +198,11 @@ module tk_mac #(
             if (khi != K_H - 1) kh <= kh + 1'b1;
             else begin
               kh <= 0;
+              if (gmi != GM - 1) gm <= gm + 1'b1;
+              else begin
+                gm <= 0;
+                cd <= (cdi != CD - 1) ? cd + 1'b1 : {CDW{1'b0}};
+              end
               if (gi != G - 1) g <= g + 1'b1;
               else begin
                 g <= 0;
@@ -205,6 +227,7 @@ module tk_mac #(
       if (v1) begin
         vs <= (first1 ? {V_BITS{1'b0}} : vs) + a_ext;
         g2 <= g1;
+        ge2 <= ge1;
       end
     end
   end
@@ -259,7 +282,7 @@ module tk_mac #(
     end else if (xfer) begin
       res <= sums;
       vres <= vs;
-      gres <= g2[GI-1:0];
+      gres <= g2;
       res_left <= n_lanes;
       ridx <= 0;
     end else if (out_fire) begin

@@ -34,7 +34,13 @@ module tk_requant #(
       wire signed [EW-1:0] q = xr >>> SHIFT;
       wire [RS-1:0] rem = xr[RS-1:0];
       wire [RS-1:0] half = {1'b1, {(RS - 1) {1'b0}}};
-      wire up = (RND != 0) && ((rem > half) || (rem == half && q[0]));
+      wire above;  // rem > half (spelled by bits: with SHIFT = 1 nothing is above the half)
+      if (RS > 1) begin : g_above
+        assign above = rem[RS-1] && (rem[RS-2:0] != {(RS - 1) {1'b0}});
+      end else begin : g_half
+        assign above = 1'b0;
+      end
+      wire up = (RND != 0) && (above || (rem == half && q[0]));
       assign y = q + {{(EW - 1) {1'b0}}, up};
     end else begin : g_left
       assign y = xr <<< LSH;

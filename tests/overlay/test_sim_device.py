@@ -26,7 +26,7 @@ def test_sim_device_through_the_driver_equals_the_emulator(digits_mlp, data_bits
 
     from toolkit.emulator.engine import Emulator
     from toolkit.measure.sim_device import SimDevice, stream_spec
-    from toolkit.rtlgen import RtlDevice, build, generate, predict_cycles
+    from toolkit.rtlgen import RtlDevice, build, generate
 
     entry = digits_mlp
     design = generate(entry["ir"], None, None, axis_bits=data_bits)
@@ -42,7 +42,7 @@ def test_sim_device_through_the_driver_equals_the_emulator(digits_mlp, data_bits
             device.stall = (0.0, 0.0)
             latency = acc.latency(codes, repeats=3)
         device.close()
-    cycles = predict_cycles(design)
+        cycles = rtl.predict_codes(codes[:20])  # Verilator's counts
     # a lone sample takes about the pipeline latency (plus the DMA-side beats), at 10 ns a cycle
     assert latency.seconds[0] == pytest.approx(cycles.latency * 10e-9, rel=0.25)
     assert pred.throughput < 100e6 / cycles.interval  # batches include pipeline fill and stalls
@@ -57,7 +57,7 @@ def test_measure_package_on_the_simulated_device(digits_mlp, tmp_path) -> None:
 
     from toolkit.emulator.engine import Emulator
     from toolkit.measure.sim_device import SimDevice
-    from toolkit.rtlgen import RtlDevice, build, generate, predict_cycles
+    from toolkit.rtlgen import RtlDevice, build, generate
 
     model_ir, data = digits_mlp["ir"], digits_mlp["data"]
     design = generate(model_ir, None, None)
@@ -74,11 +74,12 @@ def test_measure_package_on_the_simulated_device(digits_mlp, tmp_path) -> None:
                          "hwh": None, "tools": {}, "clock_mhz": 100.0, "stream": stream,
                          "input_shape": list(model_ir.input_shape), "output_shape": list(model_ir.output_shape)})  # fmt: skip
     with RtlDevice(design, build(design)) as rtl:
+        interval = rtl.predict_codes(x[:20]).interval  # Verilator's count
         r = measure_package(pkg, "model", samples=3, device=SimDevice(rtl, 100.0), batch_size=16,
                             latency_repeats=2, interval_s=0.001, modelled={"static_w": 1.4, "dynamic_w": 0.01},
                             log=lambda m: None)  # fmt: skip
     assert (r["mismatches"], r["device"], r["throughput"]["timing"]) == (0, "sim", "simulated")
     e = r["power"]["energy"]
     per = e["duration_s"] / e["inferences"]  # simulated seconds per inference, batches of 16 with fill
-    assert predict_cycles(design).interval * 10e-9 <= per < 3 * predict_cycles(design).interval * 10e-9
+    assert interval * 10e-9 <= per < 3 * interval * 10e-9
     assert e["joules"] == pytest.approx(0.01 * per)

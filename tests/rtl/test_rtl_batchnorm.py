@@ -1,7 +1,7 @@
 """BatchNormalization (IR ``Scale``) in RTL: the ``tk_scale`` stage is bit-exact with the emulator on
 every sample of every BN model (inputs that reach the rails), exact and with approximate products
-plus a control-variate correction on the layers feeding a BN; the cycle model equals Verilator's
-counts; the generated top lints clean; `toolkit sim` reports area and modelled power of a BN model."""
+plus a control-variate correction on the layers feeding a BN; Verilator's cycles lie within the
+closed-form bounds; the generated top lints clean; `toolkit sim` reports area and modelled power of a BN model."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from toolkit.models import ir
 from toolkit.models.reader import read_model
 from toolkit.plan import plan_from_json
 from toolkit.precision import Precision
-from toolkit.rtlgen import RtlDevice, generate, predict_cycles
+from toolkit.rtlgen import RtlDevice, generate, interval_bound, interval_floor
 from toolkit.rtlgen import build as build_rtl
 from toolkit.rtlgen.widths import scale_widths
 
@@ -115,8 +115,7 @@ def test_bn_model_rtl_equals_emulator_and_cycle_model(name: str, kind: str) -> N
     with RtlDevice(design, build_rtl(design, activity=False)) as device:
         result = device.predict_codes(codes)
         np.testing.assert_array_equal(result.codes, expected)
-        predicted = predict_cycles(design)
-        assert (result.latency, result.interval) == (predicted.latency, predicted.interval)
+        assert interval_floor(design) <= result.interval <= interval_bound(design)
         assert result.violations == 0
         stalled = device.predict_codes(codes[:64], stall_in=0.3, stall_out=0.3, seed=len(name))
         np.testing.assert_array_equal(stalled.codes, expected[:64])
@@ -159,7 +158,7 @@ def test_sim_cli_on_a_saved_bn_model_reports_scale_area_and_power(tmp_path) -> N
     r = json.loads(result.stdout)
     assert r["n"] == 200 and r["bit_exact_samples"] == 200
     c = r["cycles"]
-    assert (c["latency"], c["interval"]) == (c["predicted_latency"], c["predicted_interval"])
+    assert c["basis"].startswith("simulated") and c["interval_floor"] <= c["interval"]
     model_ir, _ = read_model(model)
     (stage,) = [s for s in generate(model_ir, None, 2).stages if s.kind == "scale"]
     area, power = r["area"], r["power"]

@@ -13,7 +13,7 @@ from toolkit.boards import load_board
 from toolkit.cli.main import cli
 from toolkit.emulator.engine import Emulator
 from toolkit.plan import plan_from_json
-from toolkit.rtlgen import RtlDevice, build, generate, predict_cycles
+from toolkit.rtlgen import RtlDevice, build, generate, interval_floor
 from toolkit.rtlgen.run import simulate
 
 from .plans import plan_json
@@ -37,8 +37,7 @@ def test_128_bit_stream_is_bit_exact_under_backpressure(zoo_models) -> None:
     np.testing.assert_array_equal(free.codes, expected)
     np.testing.assert_array_equal(stalled.codes, expected)
     assert stalled.violations == 0 and stalled.out_last.tolist() == [0] * 39 + [1]
-    predicted = predict_cycles(design)
-    assert (free.latency, free.interval) == (predicted.latency, predicted.interval)
+    assert interval_floor(design) <= free.interval <= stalled.cycles / len(codes)
 
 
 def test_toolkit_sim_on_zcu104_is_bit_exact(zoo_models) -> None:
@@ -50,7 +49,7 @@ def test_toolkit_sim_on_zcu104_is_bit_exact(zoo_models) -> None:
     assert r["board"] == "zcu104" and r["bit_exact_samples"] == r["n"] == 50
     assert r["axis"]["in"].startswith("128-bit TDATA, 16 x 8-bit lanes")
     c = r["cycles"]
-    assert (c["latency"], c["interval"]) == (c["predicted_latency"], c["predicted_interval"])
+    assert c["basis"].startswith("simulated") and c["interval_floor"] <= c["interval"] < c["latency"]
 
 
 def test_simulate_follows_the_board(zoo_models) -> None:

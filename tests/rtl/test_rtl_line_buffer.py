@@ -8,7 +8,7 @@ import pytest
 
 from toolkit.emulator.engine import Emulator
 from toolkit.errors import ToolkitError
-from toolkit.rtlgen import generate, predict_cycles
+from toolkit.rtlgen import generate
 from toolkit.rtlgen.generate import line_depth
 
 
@@ -23,7 +23,7 @@ def test_zoo_cnns_buffer_less_than_whole_frames(zoo_models) -> None:
     for name in ("digits-cnn", "mnist1d-cnn"):
         design = generate(zoo_models[name]["ir"])
         lined = [s for s in design.stages if s.params.get("LINE_DEPTH")]
-        assert {s.kind for s in lined} == {"mac", "maxpool"}
+        assert {s.kind for s in lined} == {"mac", "pool"}
         for s in lined:
             assert s.params["LINE_DEPTH"] < s.n_in  # the frame design holds 2 x n_in codes
     with pytest.raises(ToolkitError, match="buffer 'rows': expected one of line, frame"):
@@ -41,8 +41,6 @@ def test_line_and_frame_buffers_agree_and_line_starts_sooner(zoo_models, rtl_dev
         codes = emulator.quantize_input(entry["data"].x_test[:64]) if codes is None else codes
         result = device.predict_codes(codes, stall_in=0.3, stall_out=0.3, seed=5)
         np.testing.assert_array_equal(result.codes, emulator.predict_codes(codes))
-        results[buffer] = predict_cycles(design), device.predict_codes(codes)
-    for model, measured in results.values():
-        assert (measured.latency, measured.interval) == (model.latency, model.interval)
-    assert results["line"][0].latency < results["frame"][0].latency
-    assert results["line"][0].interval <= results["frame"][0].interval
+        results[buffer] = device.predict_codes(codes)  # cycles: Verilator's counts
+    assert results["line"].latency < results["frame"].latency
+    assert results["line"].interval <= results["frame"].interval

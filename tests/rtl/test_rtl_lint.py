@@ -13,6 +13,7 @@ from toolkit.multipliers.registry import list_designs
 from toolkit.plan import plan_from_json
 from toolkit.rtlgen import generate
 from toolkit.rtlgen.generate import RTL_DIR
+from toolkit.rtlgen.netlist import Sized, value
 
 from .plans import plan_json
 
@@ -71,8 +72,40 @@ LEAVES: list[tuple[str, dict[str, int]]] = [
     ),  # fmt: skip
     ("tk_scale", dict(C=32, IN_BITS=18, IN_SIGNED=1, S_BITS=30, H_BITS=47, OUT_BITS=47)),
     ("tk_scale", dict(C=1, IN_BITS=5, IN_SIGNED=0, S_BITS=12, H_BITS=18, OUT_BITS=18)),
-    ("tk_maxpool", POOL),
-    ("tk_maxpool", POOL | dict(LINE_DEPTH=64, SIGNED=0)),
+    ("tk_requant", dict(IN_BITS=7, IN_SIGNED=1, OUT_BITS=6, OUT_SIGNED=1, SHIFT=1, RND=1, SAT=0, RELU=0)),
+    ("tk_mac", MAC | dict(DW=1, M=3, OUT_C=6)),  # depthwise, a partial last group per channel
+    ("tk_mac", MAC | dict(DW=1, M=1, OUT_C=2, LANES=1, LINE_DEPTH=64, CV=0)),
+    ("tk_pool", POOL),
+    ("tk_pool", POOL | dict(LINE_DEPTH=64, SIGNED=0)),
+    (
+        "tk_pool",
+        POOL | dict(OP=1, ACC_BITS=9, OUT_BITS=17, R_BITS=12, R=Sized(2731, 64), RS=3),
+    ),  # 3x2 average
+    (
+        "tk_global_pool",
+        dict(
+            P=25,
+            C=2,
+            IN_BITS=5,
+            IN_SIGNED=1,
+            OP=1,
+            ACC_BITS=11,
+            OUT_BITS=17,
+            R_BITS=20,
+            R=Sized(466034, 64),
+            RS=11,
+        ),
+    ),  # fmt: skip
+    ("tk_global_pool", dict(P=4, C=1, IN_BITS=5, IN_SIGNED=0, OP=0, ACC_BITS=6, OUT_BITS=5)),
+    ("tk_div_const", dict(S_BITS=9, R_BITS=1, R=Sized(1, 64), RS=0, OUT_BITS=12)),
+    ("tk_pad", dict(IN_H=10, IN_W=10, C=2, P_T=1, P_B=2, P_L=0, P_R=1, BITS=5)),
+    ("tk_pad", dict(IN_H=1, IN_W=12, C=2, P_T=0, P_B=0, P_L=1, P_R=1, BITS=5)),
+    ("tk_fork", dict(N=3, BITS=6, DEPTH=72)),
+    ("tk_fork", dict(N=2, BITS=5, DEPTH=192)),
+    ("tk_add", dict(N=2, W=15, SUB=0)),
+    ("tk_add", dict(N=3, W=9, SUB=2)),
+    ("tk_concat", dict(N=3, W=7, CH=Sized((2 << 32) | (2 << 16) | 2, 128))),
+    ("tk_concat", dict(N=2, W=6, CH=Sized((1 << 16) | 1, 128))),
     ("tk_line_buffer", dict(BITS=4, N_IN=64, DEPTH=0)),
     ("tk_line_buffer", dict(BITS=7, N_IN=320, DEPTH=128)),
     ("tk_axis_unpack", dict(DATA_BITS=64, LANES=8, LANE_BITS=8, CODE_BITS=4, N=64)),
@@ -81,14 +114,15 @@ LEAVES: list[tuple[str, dict[str, int]]] = [
     ("tk_axis_pack", dict(DATA_BITS=128, LANES=5, LANE_BITS=24, CODE_BITS=17, SIGNED=0, N=3)),
     ("tk_flag_fifo", dict(DEPTH_LOG=4)),
 ]
-SUBMODULES = {"tk_mac": ["tk_line_buffer", "tk_mac_post"], "tk_maxpool": ["tk_line_buffer"]}
+SUBMODULES = {"tk_mac": ["tk_line_buffer", "tk_mac_post"], "tk_pool": ["tk_line_buffer", "tk_div_const"],
+              "tk_global_pool": ["tk_div_const"]}  # fmt: skip
 
 
 def lint(
     files: list[Path], top: str, params: dict[str, int] | None = None, cwd: Path | None = None
 ) -> list[str]:
     """Warnings (and errors) of verilator --lint-only -Wall on ``files`` with ``top``'s parameters set."""
-    flags = [f"-G{k}={v}" for k, v in (params or {}).items()]
+    flags = [f"-G{k}={value(v)}" for k, v in (params or {}).items()]
     cmd = ["verilator", "--lint-only", "-Wall", "--top-module", top, *flags, *map(str, files)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     return [line for line in proc.stderr.splitlines() if line.startswith("%")]

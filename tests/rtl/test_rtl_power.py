@@ -29,7 +29,7 @@ def test_sim_build_folder_reports_area_and_modelled_power(zoo_models, tmp_path) 
     assert r["n"] == 120 and r["bit_exact_samples"] == 120
     assert r["plan"] == {"conv1": "trunc2_u4s4+cv", "conv2": "mitchell_u4s4+cv", "fc": "drum2_u4s4+bias"}
     c = r["cycles"]
-    assert c["latency"] == c["predicted_latency"] and c["interval"] == c["predicted_interval"]
+    assert c["basis"].startswith("simulated") and c["interval_floor"] <= c["interval"]
     assert r["inferences_per_second"] == pytest.approx(100e6 / c["interval"])
     area = r["area"]
     for key in ("lut", "ff", "carry4", "bram36"):  # layers (and io) add up to the whole design
@@ -45,12 +45,12 @@ def test_sim_build_folder_reports_area_and_modelled_power(zoo_models, tmp_path) 
 
 
 def test_fold_trades_cycles_for_area(zoo_models) -> None:
-    from toolkit.rtlgen import generate, predict_cycles
+    from toolkit.rtlgen import generate, interval_floor
     from toolkit.rtlgen.area import synthesize
 
     model_ir = zoo_models["digits-mlp"]["ir"]
     small, wide = generate(model_ir, fold=2), generate(model_ir, fold=16)
     a_small, a_wide = synthesize(small), synthesize(wide)
-    assert predict_cycles(small).interval > 4 * predict_cycles(wide).interval
+    assert interval_floor(small) > 4 * interval_floor(wide)
     assert a_small.layers["l2_fc1"]["lut"] < a_wide.layers["l2_fc1"]["lut"]
     assert np.isfinite(a_small.total["lut"])

@@ -1,6 +1,6 @@
 """RTL == emulator, bit for bit, on every test sample of every zoo model, exact and with
 approximate plans (with and without control variate, with Ax-BxP), with line buffers (the
-default) and whole-frame buffers; the generator's cycle model equals what Verilator counts."""
+default) and whole-frame buffers; Verilator's cycle counts lie within the closed-form bounds."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from toolkit.emulator.engine import Emulator
-from toolkit.rtlgen import predict_cycles
+from toolkit.rtlgen import interval_bound, interval_floor
 
 pytestmark = pytest.mark.verilator
 
@@ -44,8 +44,7 @@ def test_rtl_equals_emulator_on_the_full_test_set(zoo_models, rtl_device, model,
     np.testing.assert_array_equal(result.codes, emulator.predict_codes(codes))
     if kind != "exact":  # the plan really changes the arithmetic
         assert not np.array_equal(result.codes, Emulator(entry["ir"]).predict_codes(codes))
-    # cycle model: exact agreement, both latency (empty pipeline) and steady-state interval
-    predicted = predict_cycles(design)
-    assert result.latency == predicted.latency
-    assert result.interval == predicted.interval
+    # cycles are Verilator's counts; the closed-form bounds hold around them
+    assert interval_floor(design) <= result.interval <= interval_bound(design)
+    assert interval_floor(design) <= result.latency
     assert result.violations == 0

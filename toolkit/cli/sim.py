@@ -95,10 +95,10 @@ def _print(r: dict) -> None:
     t.add_row("accuracy", f"{100 * r['accuracy']:.2f} %  ({r['n']} samples)")
     t.add_row("bit-exact vs emulator", f"{r['bit_exact_samples']}/{r['n']} samples")
     t.add_row("multipliers", ", ".join(f"{k}: {v} x{r['lanes'][k]}" for k, v in r["plan"].items()))
-    t.add_row("cycles / inference", f"{c['interval']:.0f} (predicted {c['predicted_interval']})")
     t.add_row(
-        "latency", f"{c['latency']} cycles = {r['latency_us']:.1f} us (predicted {c['predicted_latency']})"
+        "cycles / inference", f"{c['interval']:.0f} (simulated; closed-form floor {c['interval_floor']})"
     )
+    t.add_row("latency", f"{c['latency']} cycles = {r['latency_us']:.1f} us (simulated)")
     t.add_row(
         "inferences / s",
         f"{r['inferences_per_second']:,.0f} at {r['clock_mhz']:.0f} MHz (simulated hardware)",

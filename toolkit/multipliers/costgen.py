@@ -57,15 +57,14 @@ DEFAULT_VECTORS = 4096
 
 def batch_top(designs: list[Design]) -> str:
     """Structural top: shared operands a, w (8 bits) and one instance/output per design."""
-    lines = ["module batch_top (input wire [7:0] a, input wire [7:0] w,"]
-    lines.append(
-        ",\n".join(f"    output wire [{d.result_bits - 1}:0] p{i}" for i, d in enumerate(designs)) + ");"
-    )
+    from toolkit.rtlgen.netlist import Port, header, instance
+
+    ports = [Port("input", "a", 8), Port("input", "w", 8)]
+    ports += [Port("output", f"p{i}", d.result_bits) for i, d in enumerate(designs)]
+    lines = [header("batch_top", ports)]
     for i, d in enumerate(designs):
-        params = ", ".join(f".{k}({v})" for k, v in d.verilog_params.items())
-        lines.append(
-            f"  {d.verilog_module} #({params}) u{i} (.a(a[{d.a_bits - 1}:0]), .w(w[{d.w_bits - 1}:0]), .p(p{i}));"
-        )
+        wiring = {"a": f"a[{d.a_bits - 1}:0]", "w": f"w[{d.w_bits - 1}:0]", "p": f"p{i}"}
+        lines.append(instance(d.verilog_module, f"u{i}", dict(d.verilog_params), wiring))
     lines.append("endmodule")
     return "\n".join(lines) + "\n"
 

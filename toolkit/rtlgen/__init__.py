@@ -5,19 +5,19 @@ cached shared library; :class:`RtlDevice` drives it over AXI-Stream (``predict_c
 reports cycles and toggle activity. See ``hls/rtl/README.md`` for the hardware.
 """
 
-from toolkit.rtlgen.cycles import CycleModel, predict_cycles
+from toolkit.rtlgen.cycles import interval_bound, interval_floor
 from toolkit.rtlgen.device import RtlDevice, SimResult
 from toolkit.rtlgen.generate import RtlDesign, generate
 from toolkit.rtlgen.verilator import Build, build, find_verilator
 
 __all__ = [
     "Build",
-    "CycleModel",
     "RtlDesign",
     "RtlDevice",
     "SimResult",
     "build",
     "find_verilator",
     "generate",
-    "predict_cycles",
+    "interval_bound",
+    "interval_floor",
 ]

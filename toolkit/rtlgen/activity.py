@@ -2,7 +2,7 @@
 
 Verilator counts, for every bit of every signal it covers, how many times the bit
 changed value. The coverage file (``coverage.dat``) names each point's hierarchy; here
-points are grouped by the layer instance they sit in (``l<i>_<layer>`` in ``tk_accel``;
+points are grouped by the layer instance they sit in (``l<i>_<layer>`` in ``tk_accel``, forks ``f<i>_fork``;
 the AXI-Stream adapters are ``io``). Memories are excluded in the leaf sources
 (``coverage_off``): their activity is that of their ports.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _POINT = re.compile(r"^C '(?P<keys>[^']*)' (?P<count>\d+)$")
-_INSTANCE = re.compile(r"\.(l\d+_[A-Za-z0-9_]+)")
+_INSTANCE = re.compile(r"\.([lf]\d+_[A-Za-z0-9_]+)")
 _CLOCK = re.compile(r"(^|\.)(ap_)?clk$")  # the clock toggles every cycle by definition: not activity
 
 

@@ -125,9 +125,9 @@ def _area(design: RtlDesign, modules: dict[str, dict[str, int]], flow: str, seco
     top = _match(TOP, modules) or TOP
     everything = flat(top)
     cells = {}
-    for s in design.stages:
-        mod = _match(s.module, modules)
-        cells[s.instance] = dict(flat(mod)) if mod else {}
+    for name, module in design.units():
+        mod = _match(module, modules)
+        cells[name] = dict(flat(mod)) if mod else {}
     io = Counter(everything)
     for c in cells.values():
         io.subtract(c)

@@ -1,112 +1,71 @@
-"""Structural Verilog of a whole network from a ModelIR and a plan.
+"""Structural Verilog of a whole network from a ModelIR (a chain or a graph) and a plan.
 
 One stage per IR layer, streaming one code per handshake between stages:
 
-* ``Dense``/``Conv`` -> ``hls/rtl/tk_mac.v`` (input buffer ``tk_line_buffer.v``, weight ROM,
-  ``lanes`` product units of the plan's multiplier design, exact accumulators, the
-  control-variate correction, alignment and bias in ``tk_mac_post.v``);
-* ``Quantize``/``ReLU`` -> ``tk_requant.v``; ``MaxPool`` -> ``tk_maxpool.v`` (same buffer);
-  ``Scale`` (BatchNormalization) -> ``tk_scale.v``, an element-wise stage with per-channel ROMs;
-  ``Flatten`` is a wire (channels-last raster order is already flat order);
+* ``Dense``/``Conv``/``DepthwiseConv`` -> ``hls/rtl/tk_mac.v`` (input buffer ``tk_line_buffer.v``,
+  weight ROM, ``lanes`` product units of the plan's multiplier design, exact accumulators, the
+  control-variate correction, alignment and bias in ``tk_mac_post.v``; depthwise: DW mode);
+* ``Quantize``/``ReLU`` -> ``tk_requant.v``; ``MaxPool``/``AvgPool`` -> ``tk_pool.v`` (same buffer);
+  ``GlobalPool`` -> ``tk_global_pool.v``; ``Pad`` -> ``tk_pad.v``; ``Scale`` -> ``tk_scale.v``;
+* ``Add``/``Subtract`` -> ``tk_add.v``, ``Concatenate`` -> ``tk_concat.v``; a tensor read by
+  several layers -> ``tk_fork.v`` (sized in :mod:`toolkit.rtlgen.graph`);
+* ``Flatten`` and ``Reshape`` are wires (channels-last raster order is already flat order);
 * ``tk_axis_unpack``/``tk_axis_pack`` at the ends, with the AXI-Stream format of
   :mod:`toolkit.rtlgen.axis`.
 
-Python writes only the per-layer wrappers (engine + multiplier instances), the top and
-the ROM contents; every behaviour lives in the leaf modules. ``fold`` sets the number
-of parallel multipliers (lanes) of each MAC layer: more lanes, fewer cycles, more area.
+Python writes only the per-layer wrappers, the top and the ROM contents (through the one
+instance emitter, :mod:`toolkit.rtlgen.netlist`); every behaviour lives in the leaf modules.
+``fold`` sets the number of parallel multipliers (lanes) of each MAC layer.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
-from toolkit.multipliers.design import HLS_DIR as MULT_DIR
+from toolkit.plan import Plan
 from toolkit.rtlgen.axis import AxisFormat
-from toolkit.rtlgen.widths import mac_widths, product_range, scale_widths
+from toolkit.rtlgen.graph import Fork, add_stage, concat_stage, fork_depth
+from toolkit.rtlgen.netlist import Port, header, instance, stream_connections
+from toolkit.rtlgen.pooling import global_pool_stage, pad_stage, pool_stage
+from toolkit.rtlgen.stages import (
+    MAX_FRAME_CODES,
+    MAX_ROM_WORDS,
+    Fold,
+    Stage,
+    lanes_for,
+    line_depth,
+    mac_stage,
+    requant_stage,
+    scale_stage,
+)  # fmt: skip
+from toolkit.rtlgen.wrappers import LEAF, fork_wrapper, wrapper
 
 RTL_DIR = Path(__file__).resolve().parents[2] / "hls" / "rtl"
-LEAF_FILES = (
-    "tk_requant.v",
-    "tk_mac_post.v",
-    "tk_line_buffer.v",
-    "tk_mac.v",
-    "tk_maxpool.v",
-    "tk_axis_unpack.v",
-    "tk_axis_pack.v",
-    "tk_flag_fifo.v",
-)
-SCALE_FILE = "tk_scale.v"  # a source only of designs with a Scale stage (other designs keep their hash)
+CORE_FILES = ("tk_axis_unpack.v", "tk_axis_pack.v", "tk_flag_fifo.v")
+# the leaf files each stage kind needs (a design lists only those it uses, so adding a leaf
+# leaves other designs' content hashes alone)
+KIND_FILES = {
+    "mac": ("tk_mac.v", "tk_line_buffer.v", "tk_mac_post.v"),
+    "pool": ("tk_pool.v", "tk_line_buffer.v", "tk_div_const.v"),
+    "gpool": ("tk_global_pool.v", "tk_div_const.v"),
+}
 TOP = "tk_accel"
-MAX_FRAME_CODES = 1 << 16  # frame buffer codes per bank
-MAX_ROM_WORDS = 1 << 16
 MAX_LINK_BITS = 62
 BUFFERS = ("line", "frame")
-Fold = int | dict[str, int] | None
-
-
-@dataclass(eq=False)
-class Stage:
-    """One layer's hardware: its wrapper module, parameters and stream widths."""
-
-    index: int
-    layer: ir.Layer
-    kind: str  # mac | requant | maxpool | scale
-    in_bits: int
-    in_signed: bool
-    out_bits: int
-    out_signed: bool
-    params: dict[str, Any]
-    lanes: int = 0
-    multiplier: str = ""
-    mult_module: str = ""
-    mult_params: dict[str, int] = field(default_factory=dict)
-    mult_file: Path | None = None
-    roms: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.layer.name
-
-    @property
-    def instance(self) -> str:
-        """Instance name in the top (the hierarchy name used for activity and area)."""
-        return f"l{self.index}_{_ident(self.layer.name)}"
-
-    @property
-    def module(self) -> str:
-        return f"tkl_{self.instance}"
-
-    @property
-    def n_in(self) -> int:
-        return int(np.prod(self.layer.in_shape))
-
-    @property
-    def n_out(self) -> int:
-        return int(np.prod(self.layer.out_shape))
-
-    @property
-    def issue_cycles(self) -> int:
-        """Cycles the engine's compute loop issues per frame (0 for element-wise stages)."""
-        p = self.params
-        if self.kind == "mac":
-            groups = -(-p["OUT_C"] // self.lanes)
-            return p["OUT_H"] * p["OUT_W"] * groups * p["K_H"] * p["K_W"] * p["IN_C"]
-        if self.kind == "maxpool":
-            return p["OUT_H"] * p["OUT_W"] * p["C"] * p["P_H"] * p["P_W"]
-        return 0
+WIRES = (ir.Flatten, ir.Reshape)
+__all__ = ["MAX_FRAME_CODES", "MAX_ROM_WORDS", "RTL_DIR", "TOP", "Fold", "RtlDesign", "Stage", "generate",
+           "lanes_for", "line_depth"]  # fmt: skip
 
 
 @dataclass(eq=False)
 class RtlDesign:
-    """The generated network: stages, stream formats and everything that identifies it."""
+    """The generated network: stages, forks, the stream each stage reads, formats and identity."""
 
     model_ir: ir.ModelIR
     stages: list[Stage]
@@ -114,6 +73,9 @@ class RtlDesign:
     axis_out: AxisFormat
     fifo_log: int
     plan_name: str = "exact"
+    forks: list[Fork] = field(default_factory=list)
+    links: dict[int, list[str]] = field(default_factory=dict)  # stage index -> input stream nets
+    output: str = ""  # the stream net the packer reads
 
     def verilog(self, rom_dir: Path | str) -> str:
         """The structural Verilog (wrappers + top); ROM files are read from ``rom_dir``."""
@@ -122,7 +84,8 @@ class RtlDesign:
             "// One file holds every layer's wrapper and the top, so module names differ from its name.",
             "/* verilator lint_off DECLFILENAME */\n",
         ]
-        parts += [_wrapper(s, str(rom_dir)) for s in self.stages]
+        parts += [wrapper(s, str(rom_dir)) for s in self.stages]
+        parts += [fork_wrapper(f) for f in self.forks]
         parts.append(_top(self))
         return "\n".join(parts)
 
@@ -132,9 +95,15 @@ class RtlDesign:
 
     def sources(self) -> list[Path]:
         """Leaf Verilog files the design needs (hls/rtl and the multiplier library)."""
+        names: list[str] = []
+        for s in self.stages:
+            for name in KIND_FILES.get(s.kind, (f"{LEAF[s.kind]}.v",)):
+                if name not in names:
+                    names.append(name)
+        if self.forks:
+            names.append("tk_fork.v")
         mults = sorted({s.mult_file for s in self.stages if s.mult_file is not None})
-        scale = [RTL_DIR / SCALE_FILE] if any(s.kind == "scale" for s in self.stages) else []
-        return [RTL_DIR / f for f in LEAF_FILES] + scale + mults
+        return [RTL_DIR / f for f in (*CORE_FILES, *sorted(names))] + mults
 
     def key(self) -> str:
         """Content hash of everything that defines the hardware."""
@@ -153,27 +122,22 @@ class RtlDesign:
     def mac_stages(self) -> list[Stage]:
         return [s for s in self.stages if s.kind == "mac"]
 
-
-def _ident(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
-
-
-def lanes_for(layer: ir.MacLayer, fold: Fold) -> int:
-    """Parallel multipliers of a MAC layer: ``fold`` (int or per-layer dict), capped at its outputs."""
-    want = fold.get(layer.name) if isinstance(fold, dict) else fold
-    if want is None:
-        return layer.n_out
-    if not isinstance(want, int) or want < 1:
-        raise ToolkitError(f"layer {layer.name!r}: fold {want!r} is invalid; expected a positive integer")
-    return min(want, layer.n_out)
+    def units(self) -> list[tuple[str, str]]:
+        """(instance, module) of every stage and fork: the hierarchy area and activity report on."""
+        return [(s.instance, s.module) for s in self.stages] + [(f.instance, f.module) for f in self.forks]
 
 
 def generate(
-    model_ir: ir.ModelIR, plan: Any = None, fold: Fold = None, axis_bits: int = 64, buffer: str = "line"
+    model_ir: ir.ModelIR,
+    plan: Plan | None = None,
+    fold: Fold = None,
+    axis_bits: int = 64,
+    buffer: str = "line",
 ) -> RtlDesign:
-    """Map every IR layer to a stage; a layer the generator cannot map is a ToolkitError naming it.
+    """Map every IR layer to a stage and every fork of a tensor to a ``tk_fork``; a layer the generator
+    cannot map is a ToolkitError naming it.
 
-    ``buffer``: "line" gives conv and max-pool engines a line buffer (``hls/rtl/tk_line_buffer.v``:
+    ``buffer``: "line" gives conv and pooling engines a line buffer (``hls/rtl/tk_line_buffer.v``:
     K-1 rows plus one window plus a row of slack, see :func:`line_depth`), "frame" a
     double-buffered whole input frame; Dense always has the frame (its window is the whole input).
     """
@@ -186,332 +150,148 @@ def generate(
                 f"fold names {', '.join(map(repr, unknown))}, not MAC layers of {model_ir.name!r}; "
                 f"its MAC layers are {', '.join(layer.name for layer in model_ir.mac_layers())}"
             )
-    if not model_ir.is_chain():
-        branch = next(layer for layer in model_ir.layers if len(model_ir.consumers()[layer.name]) > 1
-                      or len(model_ir.inputs_of(layer)) > 1)  # fmt: skip
-        raise ToolkitError(
-            f"model {model_ir.name!r} is a graph (layer {branch.name!r} forks or joins tensors); the RTL "
-            "generator maps sequential chains so far"
-        )
-    bits, signed = model_ir.input_precision.width, model_ir.input_precision.signed
+    p_in = model_ir.input_precision
+    # tensor name -> (stream net, bits, signed, producer index, shape)
+    streams: dict[str, tuple[str, int, bool, int, tuple[int, ...]]] = {
+        model_ir.input_name: ("s0", p_in.width, p_in.signed, 0, model_ir.input_shape)
+    }
     stages: list[Stage] = []
+    links: dict[int, list[str]] = {}
     for layer in model_ir.layers:
-        index = len(stages) + 1
-        if isinstance(layer, ir.Flatten):
+        sources = [streams[name] for name in model_ir.inputs_of(layer)]
+        if isinstance(layer, WIRES):
+            streams[layer.name] = sources[0][:4] + (layer.out_shape,)
             continue
-        if isinstance(layer, ir.MacLayer) and not isinstance(layer, ir.DepthwiseConv):
-            stage = _mac_stage(index, layer, bits, signed, plan, fold, buffer)
-        elif isinstance(layer, (ir.Quantize, ir.ReLU)):
-            stage = _requant_stage(index, layer, bits, signed)
-        elif isinstance(layer, ir.MaxPool):
-            stage = _maxpool_stage(index, layer, bits, signed, buffer)
-        elif isinstance(layer, ir.Scale):
-            stage = _scale_stage(index, layer, bits, signed)
-        else:
-            raise ToolkitError(
-                f"layer {layer.name!r} ({layer.kind}) cannot be mapped to RTL: the generator maps "
-                "Dense, Conv (1-D/2-D), Quantize, ReLU, MaxPool, Scale and Flatten"
-            )
+        index = len(stages) + 1
+        stage = _stage(index, layer, [(b, s) for _, b, s, _, _ in sources], plan, fold, buffer)
         if stage.out_bits > MAX_LINK_BITS:
             raise ToolkitError(
                 f"layer {layer.name!r} needs {stage.out_bits}-bit codes; the RTL carries at most {MAX_LINK_BITS}"
             )
         stages.append(stage)
-        bits, signed = stage.out_bits, stage.out_signed
+        links[index] = [net for net, *_ in sources]
+        streams[layer.name] = (f"s{index}", stage.out_bits, stage.out_signed, index, layer.out_shape)
     if not stages:
         raise ToolkitError(f"model {model_ir.name!r} has no layers to map to RTL")
+    out_net, bits, signed, _, _ = streams[model_ir.layers[-1].name]
+    forks, output = _forks(streams, links, out_net)
     try:
-        axis_in = AxisFormat(model_ir.input_precision.width, model_ir.input_precision.signed,
-                             int(np.prod(model_ir.input_shape)), axis_bits)  # fmt: skip
+        axis_in = AxisFormat(p_in.width, p_in.signed, int(np.prod(model_ir.input_shape)), axis_bits)
         axis_out = AxisFormat(bits, signed, int(np.prod(model_ir.output_shape)), axis_bits)
     except ToolkitError as exc:
         raise ToolkitError(f"model {model_ir.name!r}: {exc}") from None
-    in_flight = 2 * len(stages) + 4  # frames that can be inside the pipeline at once
+    in_flight = 2 * len(stages) + len(forks) + 4  # frames that can be inside the pipeline at once
     fifo_log = max(2, int(in_flight - 1).bit_length())
     plan_name = "exact" if plan is None or not plan.layers else "plan"
-    return RtlDesign(model_ir, stages, axis_in, axis_out, fifo_log, plan_name)
+    return RtlDesign(model_ir, stages, axis_in, axis_out, fifo_log, plan_name, forks, links, output)
 
 
-def _spatial(shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """(H, W, C) of a channels-last shape; 1-D is H = 1, a vector is H = W = 1."""
-    if len(shape) == 1:
-        return 1, 1, shape[0]
-    if len(shape) == 2:
-        return 1, shape[0], shape[1]
-    return shape[0], shape[1], shape[2]
-
-
-def line_depth(in_shape: tuple[int, ...], window: tuple[int, int]) -> int:
-    """Ring size of a line buffer, or 0 where a line buffer would not be smaller than one frame.
-
-    The window's span ((K_H-1) rows + K_W samples, x C) plus slack so the producer can run
-    ahead while the engine works through a row: one more row (2-D) or one more span (1-D),
-    rounded up to a power of two (the ring's index is then a plain wrap-around).
-    """
-    ih, iw, ic = _spatial(in_shape)
-    span = ((window[0] - 1) * iw + window[1]) * ic
-    need = span + (iw * ic if ih > 1 else span)
-    depth = 1 << (need - 1).bit_length()
-    return depth if depth < ih * iw * ic else 0
-
-
-def _mac_stage(
-    index: int, layer: ir.MacLayer, in_bits: int, in_signed: bool, plan: Any, fold: Fold, buffer: str
+def _stage(
+    index: int, layer: ir.Layer, ports: list[tuple[int, bool]], plan: Plan | None, fold: Fold, buffer: str
 ) -> Stage:
-    a, w = layer.in_precision, layer.weight_precision
-    lp = plan.layers.get(layer.name) if plan is not None else None
-    design = lp.design if lp is not None else None
-    correction = lp.correction if lp is not None else None
-    shift = layer.out_precision.frac - layer.product_precision.frac
-    if shift < 0:
-        raise ToolkitError(f"layer {layer.name!r}: accumulator has fewer fraction bits than its products")
-    lanes = lanes_for(layer, fold)
-    ih, iw, ic = _spatial(layer.in_shape)
-    oh, ow, oc = _spatial(layer.out_shape)
-    kernel = tuple(layer.kernel) or (1,)
-    strides = tuple(layer.strides) or (1,)
-    pads = layer.pad_amounts() if layer.kernel else ((0, 0),)
-    if len(kernel) == 1:
-        kernel, strides, pads = (1, kernel[0]), (1, strides[0]), ((0, 0), pads[0])
-    if isinstance(layer, ir.Dense):
-        kernel, strides, pads = (1, 1), (1, 1), ((0, 0), (0, 0))
-    depth = line_depth(layer.in_shape, kernel) if buffer == "line" and not isinstance(layer, ir.Dense) else 0
-    if (depth or ih * iw * ic) > MAX_FRAME_CODES:
-        raise ToolkitError(f"layer {layer.name!r}: input of {ih * iw * ic} codes exceeds the frame buffer "
-                           f"limit of {MAX_FRAME_CODES}")  # fmt: skip
-    groups = -(-oc // lanes)
-    fan = layer.fan_in
-    if groups * fan > MAX_ROM_WORDS:
-        raise ToolkitError(f"layer {layer.name!r}: {groups * fan} weight ROM words exceed {MAX_ROM_WORDS}; "
-                           "use a larger fold (more lanes)")  # fmt: skip
-    c = correction.c if correction is not None else None
-    d = correction.d if correction is not None else None
-    cv_frac = correction.frac_bits if correction is not None else 0
-    bias = np.asarray(layer.bias, dtype=np.int64).reshape(-1)
-    if bias.size == 0:
-        bias = np.zeros(oc, np.int64)
-    widths = mac_widths(
-        fan, a, product_range(design, a, w), bias, shift, c, d, cv_frac, layer.out_precision.width
+    bits, signed = ports[0]
+    if isinstance(layer, ir.MacLayer):
+        return mac_stage(index, layer, bits, signed, plan, fold, buffer)
+    if isinstance(layer, (ir.Quantize, ir.ReLU)):
+        return requant_stage(index, layer, bits, signed)
+    if isinstance(layer, (ir.MaxPool, ir.AvgPool)):
+        return pool_stage(index, layer, bits, signed, buffer)
+    if isinstance(layer, ir.GlobalPool):
+        return global_pool_stage(index, layer, bits, signed)
+    if isinstance(layer, ir.Pad):
+        return pad_stage(index, layer, bits, signed)
+    if isinstance(layer, ir.Scale):
+        return scale_stage(index, layer, bits, signed)
+    if isinstance(layer, ir.Add):
+        return add_stage(index, layer, ports)
+    if isinstance(layer, ir.Concatenate):
+        return concat_stage(index, layer, ports)
+    raise ToolkitError(
+        f"layer {layer.name!r} ({layer.kind}) cannot be mapped to RTL: the generator maps Dense, Conv (1-D/2-D), "
+        "DepthwiseConv, Quantize, ReLU, MaxPool, AvgPool, GlobalPool, Pad, Scale, Add, Concatenate, Flatten "
+        "and Reshape"
     )
-    p_bits = a.width + w.width + 1
-    name = f"l{index}"
-    params: dict[str, Any] = {
-        "IN_H": ih, "IN_W": iw, "IN_C": ic, "OUT_H": oh, "OUT_W": ow, "OUT_C": oc,
-        "K_H": kernel[0], "K_W": kernel[1], "S_H": strides[0], "S_W": strides[1],
-        "P_T": pads[0][0], "P_L": pads[1][0],
-        "A_BITS": a.width, "W_BITS": w.width, "P_BITS": p_bits, "A_SIGNED": int(a.signed),
-        "SUM_BITS": widths.sum_bits, "V_BITS": widths.v_bits, "B_BITS": widths.b_bits,
-        "C_BITS": widths.c_bits, "D_BITS": widths.d_bits, "X_BITS": widths.x_bits,
-        "OUT_BITS": widths.out_bits, "SHIFT": shift, "LANES": lanes, "LINE_DEPTH": depth,
-        "CV": int(correction is not None), "CV_FRAC": cv_frac,
-    }  # fmt: skip
-    wm = layer.weight_matrix()
-    weights = np.zeros((groups * lanes, fan), np.int64)
-    weights[:oc] = wm.T
-    roms = {
-        f"{name}_w.hex": _hex_rom(
-            weights.reshape(groups, lanes, fan).transpose(0, 2, 1).reshape(-1, lanes), w.width
-        ),
-        f"{name}_b.hex": _hex_rom(_grouped(bias, groups, lanes), widths.b_bits),
-    }
-    if correction is not None:
-        roms[f"{name}_c.hex"] = _hex_rom(_grouped(c, groups, lanes), widths.c_bits)
-        roms[f"{name}_d.hex"] = _hex_rom(_grouped(d, groups, lanes), widths.d_bits)
-    if design is not None:
-        mult, mparams, mfile = design.verilog_module, dict(design.verilog_params), design.verilog_file
-        label = design.name + (f"+{correction.mode}" if correction is not None else "")
-    else:
-        mult, mfile = "approx_exact", MULT_DIR / "approx_exact.v"
-        mparams = {"AW": a.width, "WW": w.width, "AS": int(a.signed), "WS": int(w.signed)}
-        label = "exact"
-    return Stage(index, layer, "mac", in_bits, in_signed, widths.out_bits, True, params, lanes, label,
-                 mult, mparams, mfile, roms)  # fmt: skip
 
 
-def _grouped(values: np.ndarray, groups: int, lanes: int) -> np.ndarray:
-    out = np.zeros(groups * lanes, np.int64)
-    out[: len(values)] = values
-    return out.reshape(groups, lanes)
+def _forks(streams: dict, links: dict[int, list[str]], out_net: str) -> tuple[list[Fork], str]:
+    """A fork for every stream with several readers; rewires the readers (``links``) to its outputs.
 
-
-def _hex_rom(words: np.ndarray, bits: int) -> str:
-    """Rows of lane values -> one hex word per row, lane 0 in the low bits (two's complement)."""
-    lanes = words.shape[1]
-    digits = -(-lanes * bits // 4)
-    mask = (1 << bits) - 1
-    lines = []
-    for row in words.tolist():
-        word = 0
-        for j, v in enumerate(row):
-            word |= (int(v) & mask) << (j * bits)
-        lines.append(f"{word:0{digits}x}")
-    return "\n".join(lines) + "\n"
-
-
-def _requant_stage(index: int, layer: ir.Layer, in_bits: int, in_signed: bool) -> Stage:
-    if isinstance(layer, ir.ReLU):  # max(x, 0) on the incoming stream, nothing else
-        out_bits, out_signed, shift, rnd, sat, relu = in_bits, in_signed, 0, 0, 2, 1
-    else:
-        assert isinstance(layer, ir.Quantize)
-        out = layer.out_precision
-        out_bits, out_signed = out.width, out.signed
-        shift = layer.in_precision.frac - out.frac
-        rnd = int(out.rounding == "RND_CONV")
-        sat = {"SAT": 0, "SAT_SYM": 1, "WRAP": 2}[out.saturation]
-        relu = int(layer.relu)
-    params = {"IN_BITS": in_bits, "IN_SIGNED": int(in_signed), "OUT_BITS": out_bits,
-              "OUT_SIGNED": int(out_signed), "SHIFT": shift, "RND": rnd, "SAT": sat, "RELU": relu}  # fmt: skip
-    return Stage(index, layer, "requant", in_bits, in_signed, out_bits, out_signed, params)
-
-
-def _scale_stage(index: int, layer: ir.Scale, in_bits: int, in_signed: bool) -> Stage:
-    """Per-channel ``x * scale + shift`` as its own element-wise stage (``tk_scale.v``), wherever it sits."""
-    c = layer.in_shape[-1]
-    scale = np.asarray(layer.scale, np.int64).reshape(-1)
-    shift = np.asarray(layer.shift, np.int64).reshape(-1)
-    sp, op = layer.scale_precision, layer.out_precision
-    if scale.size != c or shift.size != c:
-        raise ToolkitError(
-            f"layer {layer.name!r}: {scale.size} scale and {shift.size} shift codes for {c} channels"
-        )
-    for what, codes, p in (("scale", scale, sp), ("shift", shift, op)):
-        if codes.min() < p.min_code or codes.max() > p.max_code:
-            raise ToolkitError(f"layer {layer.name!r}: {what} codes [{codes.min()}, {codes.max()}] do not fit "
-                               f"its type {p.describe()}")  # fmt: skip
-    widths = scale_widths(in_bits, in_signed, scale, shift, sp, op)
-    params: dict[str, Any] = {"C": c, "IN_BITS": in_bits, "IN_SIGNED": int(in_signed), "S_BITS": widths.s_bits,
-                              "H_BITS": widths.h_bits, "OUT_BITS": widths.out_bits}  # fmt: skip
-    roms = {
-        f"l{index}_s.hex": _hex_rom(scale.reshape(-1, 1), widths.s_bits),
-        f"l{index}_h.hex": _hex_rom(shift.reshape(-1, 1), widths.h_bits),
-    }
-    return Stage(index, layer, "scale", in_bits, in_signed, widths.out_bits, True, params, roms=roms)
-
-
-def _maxpool_stage(index: int, layer: ir.MaxPool, in_bits: int, in_signed: bool, buffer: str) -> Stage:
-    ih, iw, c = _spatial(layer.in_shape)
-    oh, ow, _ = _spatial(layer.out_shape)
-    pool, strides = tuple(layer.pool), tuple(layer.strides)
-    if len(pool) == 1:
-        pool, strides = (1, pool[0]), (1, strides[0])
-    depth = line_depth(layer.in_shape, pool) if buffer == "line" else 0
-    if (depth or ih * iw * c) > MAX_FRAME_CODES:
-        raise ToolkitError(
-            f"layer {layer.name!r}: input of {ih * iw * c} codes exceeds the frame buffer limit"
-        )
-    params = {"IN_H": ih, "IN_W": iw, "C": c, "OUT_H": oh, "OUT_W": ow, "P_H": pool[0], "P_W": pool[1],
-              "S_H": strides[0], "S_W": strides[1], "BITS": in_bits, "SIGNED": int(in_signed),
-              "LINE_DEPTH": depth}  # fmt: skip
-    return Stage(index, layer, "maxpool", in_bits, in_signed, in_bits, in_signed, params)
-
-
-def _params(params: dict[str, Any]) -> str:
-    return ", ".join(f".{k}({_value(v)})" for k, v in params.items())
-
-
-def _value(v: Any) -> str:
-    return f'"{v}"' if isinstance(v, (str, Path)) else str(int(v))
-
-
-_PORTS = """(
-    input  wire clk,
-    input  wire rst_n,
-    input  wire [{ib}:0] in_data,
-    input  wire in_valid,
-    output wire in_ready,
-    output wire [{ob}:0] out_data,
-    output wire out_valid,
-    input  wire out_ready
-);"""
-_CONNECT = (".clk(clk), .rst_n(rst_n), .in_data({din}), .in_valid(in_valid), .in_ready(in_ready), "
-            ".out_data(out_data), .out_valid(out_valid), .out_ready(out_ready)")  # fmt: skip
-
-
-def _wrapper(s: Stage, rom_dir: str) -> str:
-    head = f"module {s.module} " + _PORTS.format(ib=s.in_bits - 1, ob=s.out_bits - 1)
-    body: list[str] = []
-    if s.kind == "requant":
-        body.append(f"  tk_requant #({_params(s.params)}) u ({_CONNECT.format(din='in_data')});")
-    elif s.kind == "maxpool":
-        body.append(f"  tk_maxpool #({_params(s.params)}) u ({_CONNECT.format(din='in_data')});")
-    elif s.kind == "scale":
-        files = {k: f"{rom_dir}/l{s.index}_{k[0].lower()}.hex" for k in ("S_FILE", "H_FILE")}
-        body.append(f"  tk_scale #({_params(s.params | files)}) u ({_CONNECT.format(din='in_data')});")
-    else:
-        p = s.params
-        ab, wb, pb, lanes = p["A_BITS"], p["W_BITS"], p["P_BITS"], s.lanes
-        if s.in_bits >= ab:
-            din = f"in_data[{ab - 1}:0]"
-            if s.in_bits > ab:  # the codes fit in A_BITS: the extra bits are left unused on purpose
-                body.append(f"  wire unused_in = &{{1'b0, in_data[{s.in_bits - 1}:{ab}]}};")
-        else:  # a narrower stream: extend to the multiplier's operand width
-            fill = f"in_data[{s.in_bits - 1}]" if s.in_signed else "1'b0"
-            din = f"{{{{{ab - s.in_bits}{{{fill}}}}}, in_data}}"
-        files = {
-            k: f"{rom_dir}/l{s.index}_{k[0].lower()}.hex" for k in ("W_FILE", "B_FILE", "C_FILE", "D_FILE")
-        }
-        if not p["CV"]:
-            files["C_FILE"] = files["D_FILE"] = ""
-        body += [
-            f"  wire [{ab - 1}:0] mul_a;",
-            f"  wire [{lanes * wb - 1}:0] mul_w;",
-            f"  wire [{lanes * pb - 1}:0] mul_p;",
-            f"  tk_mac #({_params(p | files)}) u ({_CONNECT.format(din=din)},",
-            "      .mul_a(mul_a), .mul_w(mul_w), .mul_p(mul_p));",
-            f"  // {lanes} product units: {s.multiplier}",
-            "  genvar j;",
-            f"  for (j = 0; j < {lanes}; j = j + 1) begin : g_mul",
-            f"    {s.mult_module} #({_params(s.mult_params)}) u_mul (.a(mul_a), .w(mul_w[j*{wb}+:{wb}]), "
-            f".p(mul_p[j*{pb}+:{pb}]));",
-            "  end",
-        ]
-    return "\n".join([head, *body, "endmodule", ""])
+    Returns the forks and the net the packer reads (``out_net``, or a fork output of it)."""
+    readers: dict[str, list[tuple[int, int]]] = {}
+    for index, nets in links.items():
+        for port, net in enumerate(nets):
+            readers.setdefault(net, []).append((index, port))
+    readers.setdefault(out_net, []).append((-1, 0))
+    info = {net: (bits, producer, shape) for net, bits, _, producer, shape in streams.values()}
+    forks, packer = [], out_net
+    for net, users in readers.items():
+        if len(users) < 2:
+            continue
+        bits, producer, shape = info[net]
+        outputs = [f"{net}_f{k}" for k in range(len(users))]
+        for (index, port), out in zip(users, outputs, strict=True):
+            if index >= 0:
+                links[index][port] = out
+            else:
+                packer = out
+        forks.append(Fork(producer, net, bits, fork_depth(shape), outputs))
+    return forks, packer
 
 
 def _top(d: RtlDesign) -> str:
     ai, ao = d.axis_in, d.axis_out
+    clock = ("ap_clk", "ap_rst_n")
+    ports = [Port("input", "ap_clk"), Port("input", "ap_rst_n"), Port("input", "s_axis_tdata", ai.data_bits),
+             Port("input", "s_axis_tvalid"), Port("output", "s_axis_tready"), Port("input", "s_axis_tlast"),
+             Port("output", "m_axis_tdata", ao.data_bits), Port("output", "m_axis_tvalid"),
+             Port("input", "m_axis_tready"), Port("output", "m_axis_tlast")]  # fmt: skip
     lines = [
         f"// AXI-Stream in: {ai.describe()}.",
         f"// AXI-Stream out: {ao.describe()}.",
-        f"module {TOP} (",
-        "    input  wire ap_clk,",
-        "    input  wire ap_rst_n,",
-        f"    input  wire [{ai.data_bits - 1}:0] s_axis_tdata,",
-        "    input  wire s_axis_tvalid,",
-        "    output wire s_axis_tready,",
-        "    input  wire s_axis_tlast,",
-        f"    output wire [{ao.data_bits - 1}:0] m_axis_tdata,",
-        "    output wire m_axis_tvalid,",
-        "    input  wire m_axis_tready,",
-        "    output wire m_axis_tlast",
-        ");",
-        "  wire flag_push, flag_data, flag_full, flag_pop, flag_head;",
-        f"  tk_flag_fifo #(.DEPTH_LOG({d.fifo_log})) u_flags (.clk(ap_clk), .rst_n(ap_rst_n), .push(flag_push),",
-        "      .push_data(flag_data), .full(flag_full), .pop(flag_pop), .head(flag_head));",
-        f"  wire [{ai.code_bits - 1}:0] s0_data;",
-        "  wire s0_valid, s0_ready;",
-        f"  tk_axis_unpack #(.DATA_BITS({ai.data_bits}), .LANES({ai.lanes}), .LANE_BITS({ai.lane_bits}), .CODE_BITS({ai.code_bits}), "
-        f".N({ai.codes})) u_in (",
-        "      .clk(ap_clk), .rst_n(ap_rst_n), .s_tdata(s_axis_tdata), .s_tvalid(s_axis_tvalid),",
-        "      .s_tready(s_axis_tready), .s_tlast(s_axis_tlast), .out_data(s0_data), .out_valid(s0_valid),",
-        "      .out_ready(s0_ready), .flag_push(flag_push), .flag_data(flag_data), .flag_full(flag_full));",
+        header(TOP, ports),
     ]
-    for i, s in enumerate(d.stages):
-        lines += [
-            f"  wire [{s.out_bits - 1}:0] s{i + 1}_data;",
-            f"  wire s{i + 1}_valid, s{i + 1}_ready;",
-            f"  {s.module} {s.instance} (.clk(ap_clk), .rst_n(ap_rst_n), .in_data(s{i}_data), "
-            f".in_valid(s{i}_valid), .in_ready(s{i}_ready),",
-            f"      .out_data(s{i + 1}_data), .out_valid(s{i + 1}_valid), .out_ready(s{i + 1}_ready));",
-        ]
-    n = len(d.stages)
+    nets = {"s0": ai.code_bits} | {f"s{s.index}": s.out_bits for s in d.stages}
+    for f in d.forks:
+        nets |= dict.fromkeys(f.outputs, f.bits)
+    for net, bits in nets.items():
+        lines += [f"  wire [{bits - 1}:0] {net}_data;", f"  wire {net}_valid, {net}_ready;"]
     lines += [
-        f"  tk_axis_pack #(.DATA_BITS({ao.data_bits}), .LANES({ao.lanes}), .LANE_BITS({ao.lane_bits}), .CODE_BITS({ao.code_bits}), "
-        f".SIGNED({int(ao.signed)}), .N({ao.codes})) u_out (",
-        f"      .clk(ap_clk), .rst_n(ap_rst_n), .in_data(s{n}_data), .in_valid(s{n}_valid), .in_ready(s{n}_ready),",
-        "      .m_tdata(m_axis_tdata), .m_tvalid(m_axis_tvalid), .m_tready(m_axis_tready),",
-        "      .m_tlast(m_axis_tlast), .flag_pop(flag_pop), .flag_data(flag_head));",
+        "  wire flag_push, flag_data, flag_full, flag_pop, flag_head;",
+        instance("tk_flag_fifo", "u_flags", {"DEPTH_LOG": d.fifo_log},
+                 {"clk": "ap_clk", "rst_n": "ap_rst_n", "push": "flag_push", "push_data": "flag_data",
+                  "full": "flag_full", "pop": "flag_pop", "head": "flag_head"}),
+        instance("tk_axis_unpack", "u_in",
+                 {"DATA_BITS": ai.data_bits, "LANES": ai.lanes, "LANE_BITS": ai.lane_bits, "CODE_BITS": ai.code_bits,
+                  "N": ai.codes},
+                 {"clk": "ap_clk", "rst_n": "ap_rst_n", "s_tdata": "s_axis_tdata", "s_tvalid": "s_axis_tvalid",
+                  "s_tready": "s_axis_tready", "s_tlast": "s_axis_tlast", "out_data": "s0_data",
+                  "out_valid": "s0_valid", "out_ready": "s0_ready", "flag_push": "flag_push",
+                  "flag_data": "flag_data", "flag_full": "flag_full"}),
+    ]  # fmt: skip
+    for s in d.stages:
+        lines.append(
+            instance(s.module, s.instance, {}, stream_connections(d.links[s.index], f"s{s.index}", clock))
+        )
+    for f in d.forks:
+        conn = {"clk": "ap_clk", "rst_n": "ap_rst_n", "in_data": f"{f.source}_data", "in_valid": f"{f.source}_valid",
+                "in_ready": f"{f.source}_ready"}  # fmt: skip
+        for k, out in enumerate(f.outputs):
+            conn |= {
+                f"out{k}_data": f"{out}_data",
+                f"out{k}_valid": f"{out}_valid",
+                f"out{k}_ready": f"{out}_ready",
+            }
+        lines.append(instance(f.module, f.instance, {}, conn))
+    o = d.output
+    lines += [
+        instance("tk_axis_pack", "u_out",
+                 {"DATA_BITS": ao.data_bits, "LANES": ao.lanes, "LANE_BITS": ao.lane_bits, "CODE_BITS": ao.code_bits,
+                  "SIGNED": int(ao.signed), "N": ao.codes},
+                 {"clk": "ap_clk", "rst_n": "ap_rst_n", "in_data": f"{o}_data", "in_valid": f"{o}_valid",
+                  "in_ready": f"{o}_ready", "m_tdata": "m_axis_tdata", "m_tvalid": "m_axis_tvalid",
+                  "m_tready": "m_axis_tready", "m_tlast": "m_axis_tlast", "flag_pop": "flag_pop",
+                  "flag_data": "flag_head"}),
         "endmodule",
         "",
-    ]
+    ]  # fmt: skip
     return "\n".join(lines)

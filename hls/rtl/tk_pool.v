@@ -1,11 +1,13 @@
-// Max pooling engine (valid padding, 1-D or 2-D, any pool and stride), channels last.
-// Input codes stream in raster order (h, w, c) into tk_line_buffer (a double-buffered
-// whole frame, LINE_DEPTH = 0, or a line buffer of LINE_DEPTH codes);
-// compute walks (oh, ow, c) and, per output, the P_H*P_W window elements, keeping the
-// running maximum (signed or unsigned compare). One output code per window.
+// Pooling engine (IR MaxPool, OP = 0, and AvgPool, OP = 1; valid padding, 1-D or 2-D, any
+// pool and stride), channels last. Input codes stream in raster order (h, w, c) into
+// tk_line_buffer (a double-buffered whole frame, LINE_DEPTH = 0, or a line buffer of
+// LINE_DEPTH codes); compute walks (oh, ow, c) and, per output, the P_H*P_W window
+// elements, keeping the running maximum (max) or the exact sum in ACC_BITS (avg). One
+// output code per window: the maximum, or tk_div_const's trunc(sum * 2^G / (P_H*P_W))
+// (emulator.layers.maxpool / avgpool).
 // Cycles per frame: OUT_H*OUT_W*C*P_H*P_W issue cycles when the input keeps up.
 `default_nettype none
-module tk_maxpool #(
+module tk_pool #(
     parameter integer IN_H = 1,
     parameter integer IN_W = 4,
     parameter integer C = 1,
@@ -17,14 +19,20 @@ module tk_maxpool #(
     parameter integer S_W = 2,
     parameter integer BITS = 4,
     parameter integer SIGNED = 0,
-    parameter integer LINE_DEPTH = 0
+    parameter integer LINE_DEPTH = 0,
+    parameter integer OP = 0,
+    parameter integer ACC_BITS = BITS + 1,  // the running value (two's complement)
+    parameter integer OUT_BITS = BITS,
+    parameter integer R_BITS = 1,  // avg: the reciprocal of tk_div_const
+    parameter [63:0] R = 64'd1,
+    parameter integer RS = 0
 ) (
     input  wire            clk,
     input  wire            rst_n,
     input  wire [BITS-1:0] in_data,
     input  wire            in_valid,
     output wire            in_ready,
-    output reg  [BITS-1:0] out_data,
+    output reg  [OUT_BITS-1:0] out_data,
     output reg             out_valid,
     input  wire            out_ready
 );
@@ -67,8 +75,22 @@ module tk_maxpool #(
   wire go;  // the current window element is in the buffer
   wire [BITS-1:0] q;  // the element issued in the previous cycle
   reg v1, first1, last1, fin;
-  reg [BITS-1:0] m;
-  wire bigger = (SIGNED != 0) ? ($signed(q) > $signed(m)) : (q > m);
+  reg signed [ACC_BITS-1:0] m;
+  wire signed [ACC_BITS-1:0] qx = $signed({{(ACC_BITS - BITS) {(SIGNED != 0) & q[BITS-1]}}, q});
+  wire signed [ACC_BITS-1:0] folded = (OP != 0) ? m + qx : ((qx > m) ? qx : m);
+  wire [OUT_BITS-1:0] result;
+  generate
+    if (OP != 0) begin : g_avg
+      tk_div_const #(
+          .S_BITS(ACC_BITS), .R_BITS(R_BITS), .R(R), .RS(RS), .OUT_BITS(OUT_BITS)
+      ) u_div (.s(m), .q(result));
+    end else begin : g_max
+      assign result = m[OUT_BITS-1:0];  // the maximum is one of the codes: it fits BITS
+      /* verilator lint_off UNUSEDSIGNAL */
+      wire [ACC_BITS-1:0] unused_m = m;
+      /* verilator lint_on UNUSEDSIGNAL */
+    end
+  endgenerate
   wire en = !fin || !out_valid || out_ready;
 
   wire frame_done = en && go && last_issue;
@@ -110,12 +132,12 @@ module tk_maxpool #(
             end
           end
         end
-        if (v1) m <= (first1 || bigger) ? q : m;
+        if (v1) m <= first1 ? qx : folded;
         fin <= v1 && last1;
       end
       // the output register: loaded from the finished maximum, emptied by the consumer
       if (en && fin) begin
-        out_data  <= m;
+        out_data  <= result;
         out_valid <= 1'b1;
       end else if (out_ready) out_valid <= 1'b0;
     end
