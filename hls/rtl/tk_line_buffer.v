@@ -1,4 +1,4 @@
-// Input buffer of the window engines (tk_mac, tk_maxpool): a stream of codes in raster
+// Input buffer of the window engines (tk_mac, tk_pool): a stream of codes in raster
 // order (h, w, c) in, random reads of the current frame's elements out.
 //
 // DEPTH = 0: a double-buffered whole frame (two banks of N_IN codes): the next frame loads

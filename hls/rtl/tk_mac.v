@@ -23,8 +23,8 @@
 //
 // Cycles per frame: OUT_H*OUT_W*G*FAN issue cycles (G = ceil(OUT_C/LANES)) when the input
 // keeps up, FAN >= LANES and the consumer takes one code per cycle; a group whose LANES
-// results take longer to drain than FAN holds the pipeline (toolkit/rtlgen/cycles.py
-// mirrors this control cycle by cycle).
+// results take longer to drain than FAN holds the pipeline (exact counts: the simulation;
+// closed-form bounds: toolkit/rtlgen/cycles.py).
 `default_nettype none
 module tk_mac #(
     parameter integer IN_H = 1,

@@ -6,7 +6,7 @@
 // words of S_BITS / H_BITS two's complement). OUT_BITS holds every value any IN_BITS
 // input can give (toolkit/rtlgen/widths.py), so the low OUT_BITS of the product-sum are
 // the exact result. One register stage, valid/ready, full throughput: the same control
-// as tk_requant (toolkit/rtlgen/cycles.py models both alike).
+// as tk_requant.
 `default_nettype none
 module tk_scale #(
     parameter integer C = 4,

@@ -13,7 +13,7 @@ from toolkit.multipliers.registry import list_designs
 from toolkit.plan import plan_from_json
 from toolkit.rtlgen import generate
 from toolkit.rtlgen.generate import RTL_DIR
-from toolkit.rtlgen.netlist import Sized, value
+from toolkit.rtlgen.netlist import Port, Sized, header, instance, value
 
 from .plans import plan_json
 
@@ -142,11 +142,21 @@ def test_every_multiplier_lints_clean(operands: tuple[int, int, bool, bool], tmp
     ab, wb = operands[:2]
     designs = list_designs(*operands)
     pw = ab + wb + 1
-    lines = [f"module lint_top (input wire [{ab - 1}:0] a, input wire [{wb - 1}:0] w, "
-             f"output wire [{len(designs) * pw - 1}:0] p);"]  # fmt: skip
+    lines = [
+        header(
+            "lint_top",
+            [Port("input", "a", ab), Port("input", "w", wb), Port("output", "p", len(designs) * pw)],
+        )
+    ]
     for i, d in enumerate(designs):
-        params = ", ".join(f".{k}({v})" for k, v in d.verilog_params.items())
-        lines.append(f"  {d.verilog_module} #({params}) u{i} (.a(a), .w(w), .p(p[{i * pw}+:{pw}]));")
+        lines.append(
+            instance(
+                d.verilog_module,
+                f"u{i}",
+                dict(d.verilog_params),
+                {"a": "a", "w": "w", "p": f"p[{i * pw}+:{pw}]"},
+            )
+        )
     (tmp_path / "lint_top.v").write_text("\n".join([*lines, "endmodule", ""]))
     files = [tmp_path / "lint_top.v", *sorted({d.verilog_file for d in designs})]
     assert lint(files, "lint_top", cwd=tmp_path) == []
