@@ -167,3 +167,30 @@ def test_simulate_reports_area_and_power_of_a_graph() -> None:
     )
     c = r["cycles"]
     assert c["basis"].startswith("simulated") and c["interval_floor"] <= c["interval"] < c["latency"]
+
+
+@pytest.mark.verilator
+def test_fork_depth_bound_is_tight_for_frame_buffered_branches(monkeypatch) -> None:
+    """With whole-frame buffers the convolution branch of a residual block needs the whole frame
+    before its first output, so the skip side must hold one frame: the closed form. One code less
+    deadlocks (the device reports the design stuck instead of hanging)."""
+    import sys
+
+    from toolkit.errors import ToolkitError
+
+    generator = sys.modules["toolkit.rtlgen.generate"]
+    model_ir, x = _read("residual_add")
+    emulator = Emulator(model_ir)
+    codes = emulator.quantize_input(x[:4])
+    frame = int(np.prod(model_ir.input_shape))
+    for depth in (frame, frame - 1):
+        monkeypatch.setattr(generator, "fork_depth", lambda shape, d=depth: d)
+        design = generate(model_ir, None, 1, buffer="frame")
+        assert design.forks[0].depth == depth
+        with RtlDevice(design, build_rtl(design, activity=False)) as device:
+            if depth == frame:
+                result = device.predict_codes(codes, stall_in=0.3, stall_out=0.5, seed=5)
+                np.testing.assert_array_equal(result.codes, emulator.predict_codes(codes))
+            else:
+                with pytest.raises(ToolkitError, match="it is stuck"):
+                    device.predict_codes(codes, stall_in=0.3, stall_out=0.5, seed=5)
