@@ -48,10 +48,17 @@ def _plan(model_ir: ir.ModelIR, kind: str):
     return plan_from_json(approx_plan(model_ir), model_ir) if kind == "approx" else None
 
 
+CASES = [
+    (name, kind, None if kind == "exact" else 2)
+    for name in sorted(GRAPH_MODELS)
+    for kind in ("exact", "approx")
+]
+CASES.append(("depthwise_separable", "approx", 1))  # two lane groups per channel, corrected per channel
+
+
 @pytest.mark.verilator
-@pytest.mark.parametrize("kind", ["exact", "approx"])
-@pytest.mark.parametrize("name", sorted(GRAPH_MODELS))
-def test_graph_model_rtl_equals_emulator(name: str, kind: str) -> None:
+@pytest.mark.parametrize("name, kind, fold", CASES, ids=[f"{n}-{k}-fold{f}" for n, k, f in CASES])
+def test_graph_model_rtl_equals_emulator(name: str, kind: str, fold: int | None) -> None:
     model_ir, x = _read(name)
     assert not model_ir.is_chain() or name == "depthwise_separable"
     plan = _plan(model_ir, kind)
@@ -72,7 +79,7 @@ def test_graph_model_rtl_equals_emulator(name: str, kind: str) -> None:
             assert corrected & {
                 layer.name for layer in model_ir.layers if isinstance(layer, ir.DepthwiseConv)
             }
-    design = generate(model_ir, plan, fold=None if plan is None else 2)
+    design = generate(model_ir, plan, fold=fold)
     with RtlDevice(design, build_rtl(design, activity=False)) as device:
         result = device.predict_codes(codes)
         np.testing.assert_array_equal(result.codes, expected)
