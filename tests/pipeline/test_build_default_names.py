@@ -41,7 +41,9 @@ def _functional_model():
     rng = np.random.default_rng(0)
     for layer in model.layers:
         if layer.get_weights():
-            layer.set_weights([rng.uniform(-1.5, 1.5, w.shape).astype(np.float32) for w in layer.get_weights()])
+            layer.set_weights(
+                [rng.uniform(-1.5, 1.5, w.shape).astype(np.float32) for w in layer.get_weights()]
+            )
     return model
 
 
@@ -71,7 +73,9 @@ def test_functional_model_with_default_names_and_cv_builds(tmp_path: Path) -> No
 
     for model_file, io_type in (("my.h5", "io_parallel"), ("my.keras", "io_stream")):
         out = tmp_path / f"build-{io_type}"
-        steps = _invoke("--model", str(tmp_path / model_file), "--io-type", io_type, "--out", str(out), *common)
+        steps = _invoke(
+            "--model", str(tmp_path / model_file), "--io-type", io_type, "--out", str(out), *common
+        )
         hls = steps["hls"]["result"]
         assert steps["hls"]["status"] == "passed" and hls["io_type"] == io_type
         assert hls["equal_samples"] == hls["n_samples"] == 32
