@@ -1,12 +1,12 @@
 """User layer names never clash with the names the backends derive (issue 12).
 
 One functional model whose layers are named like the correction branch (``fc_cv``,
-``fc_cv_sum``, ``fc_cv_pad``, ``fc_cv_est``), like hls4ml's own linear layer
+``fc_cv_sum``, ``fc_pad``, ``fc_cv_est``), like hls4ml's own linear layer
 (``fc_linear``), like the derived hardware names (``l2_fc``), with ``/`` and ``.``, and
 two names that map to the same identifier (``block/dense.1``, ``block.dense/1``). Saved
 as .h5 and .keras it reads back with the same names; the emulator equals QKeras; with a
-control-variate plan on three layers the hls4ml C-sim (one compile, io_stream: the
-padded conv's shared stream) and the Verilator RTL equal the emulator bit for bit.
+control-variate plan on three layers (a ``same`` and a strided ``causal`` Conv1D among
+them) the hls4ml C-sim (one compile, io_stream: the padded convs' shared streams) and the Verilator RTL equal the emulator bit for bit.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from toolkit.models.names import ident, indexed_name
 from toolkit.models.reader import read_model
 from toolkit.plan import plan_from_json
 
-NAMES = ["x.in/0", "fc_cv_pad", "fc", "fc_cv_sum", "fc_cv", "fc_linear", "fc_cv_est", "block/dense.1",
+NAMES = ["x.in/0", "fc_pad", "fc", "fc_cv_sum", "fc_cv", "fc_linear", "fc_cv_est", "block/dense.1",
          "block.dense/1", "l2_fc"]  # fmt: skip
 PLAN = [("fc", "trunc2", "cv"), ("fc_cv", "drum2", "cv"), ("block/dense.1", "trunc2", "cv"),
         ("l2_fc", "perfw1", "bias")]  # fmt: skip
@@ -37,7 +37,7 @@ def clash_model():
     x = QActivation("quantized_bits(4,1,alpha=1)", name=NAMES[1])(inputs)
     x = QConv1D(3, 3, padding="same", name=NAMES[2], **q)(x)
     x = QActivation("quantized_relu(4,2)", name=NAMES[3])(x)
-    x = QConv1D(4, 2, strides=2, name=NAMES[4], **q)(x)
+    x = QConv1D(4, 3, strides=2, padding="causal", name=NAMES[4], **q)(x)
     x = QActivation("quantized_relu(4,2)", name=NAMES[5])(x)
     x = tf.keras.layers.Flatten(name=NAMES[6])(x)
     x = QDense(6, name=NAMES[7], **q)(x)
@@ -98,8 +98,9 @@ def test_hls4ml_csim_with_clashing_names_equals_the_emulator(clash):
     names = [layer.name for layer in csim.hls_model.get_layers()]
     assert len(names) == len(set(names))
     assert all(re.fullmatch(r"l\d+_\w+|\w+_l\d+_\w+", n) for n in names), names
-    for suffix in ("", "_cv_pad", "_cv_sum", "_cv_est", "_cv"):
+    for suffix in ("", "_pad", "_cv_sum", "_cv_est", "_cv"):
         assert f"l2_fc{suffix}" in names
+    assert "l4_fc_cv_pad" in names  # the causal conv's explicit left padding
 
 
 @pytest.mark.verilator

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.hlsgen.correction_graph import corrected_layers
+from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded_explicitly
 from toolkit.models import ir
 
 BACKENDS = ("Vivado", "Vitis")
@@ -48,6 +48,7 @@ def hls_config(
     layers = config["LayerName"]
     input_name = keras_model.get_config()["layers"][0]["config"]["name"]
     _set(layers, input_name, result=model_ir.input_precision)
+    corrected = corrected_layers(model_ir, plan)
     for layer in model_ir.layers:
         name = names[layer.name]
         if isinstance(layer, ir.MacLayer):
@@ -61,6 +62,8 @@ def hls_config(
             )
             # hls4ml adds a linear activation after a Dense/Conv; it must not requantize.
             _set(layers, f"{name}_linear", result=layer.out_precision, required=False)
+            if padded_explicitly(layer, corrected.get(layer.name)):
+                _set(layers, name + PAD_SUFFIX, result=layer.in_precision)
         elif isinstance(layer, ir.MaxPool):
             _set(layers, name, accum=layer.out_precision, result=layer.out_precision)
         else:
@@ -72,7 +75,7 @@ def hls_config(
 
         for ir_name, layer_plan in plan.layers.items():
             layers[names[ir_name]][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
-    for ir_name, types in corrected_layers(model_ir, plan).items():
+    for ir_name, types in corrected.items():
         for name, precisions in types.config(names[ir_name]).items():
             _set(layers, name, **precisions)
             if "accum" in precisions:

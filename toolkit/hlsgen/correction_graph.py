@@ -20,10 +20,12 @@ rounds or wraps except the one intended floor::
              fraction bits and AP_TRN: the cast *is* the ``>> F`` floor (one multiply-add
              per output)
 
-A corrected conv with ``same`` padding reads an explicit ``L_cv_pad`` ZeroPadding layer
+A corrected conv with ``same`` padding reads an explicit ``L_pad`` ZeroPadding layer
 shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
 of a shared (cloned) stream (its 2-D pass passes ``before=node``; the 1-D one does not).
+A ``causal`` Conv1D always gets an explicit ``L_pad`` (k-1 zeros on the left, as Keras
+pads): hls4ml 1.3 pads causal convs by its ``same`` amount, which differs for strides > 1.
 
 A bias-only correction (every ``c_j`` = 0) needs no branch: its estimate is a constant
 per output, so ``d_j``'s rounded shift is folded into L's bias (given an exact type and no
@@ -53,7 +55,7 @@ from toolkit.models.deployable import sequential_layers
 from toolkit.models.names import indexed_name
 from toolkit.precision import Precision
 
-SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_cv_pad"
+SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_pad"
 _FLOAT32_EXACT = 1 << 24
 
 
@@ -92,7 +94,6 @@ class CorrectionTypes:
                 "result": self.est_result,
             },
             name + OUT_SUFFIX: {"result": self.out},
-            **({name + PAD_SUFFIX: {"result": self.pad}} if self.pad is not None else {}),
         }
 
 
@@ -150,6 +151,14 @@ def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTyp
     return out
 
 
+def padded_explicitly(layer: ir.Layer, types: CorrectionTypes | None) -> bool:
+    """True if ``layer`` reads an explicit ``<name>_pad`` ZeroPadding layer in the hls4ml model
+    (a causal conv, or a padded conv with a correction branch: see the module docstring)."""
+    if not isinstance(layer, ir.Conv):
+        return False
+    return layer.padding == "causal" or (types is not None and not types.folded and types.pad is not None)
+
+
 def hls_names(deploy_model: Any) -> dict[str, str]:
     """The hls4ml name of every layer of ``deploy_model``, the input included, by its Keras name."""
     first = _input_name(deploy_model)
@@ -183,6 +192,7 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: di
     import tensorflow as tf
 
     corrected = corrected_layers(model_ir, plan)
+    by_name = {layer.name: layer for layer in model_ir.layers}
     inputs = tf.keras.Input(deploy_model.input_shape[1:], name=names[_input_name(deploy_model)])
     x = inputs
     for layer in sequential_layers(deploy_model):  # never the InputLayer: ``inputs`` replaces it
@@ -195,9 +205,10 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: di
             bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
             config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
             weights, mac = [weights[0], bias.astype(np.float32)], None
-        elif types is not None and types.pad is not None:
-            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
-            pads = mac.pad_amounts()
+        conv = by_name.get(layer.name)
+        if isinstance(conv, ir.Conv) and padded_explicitly(conv, types):
+            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(conv.kernel)]
+            pads = conv.pad_amounts()
             x = pad(pads[0] if len(pads) == 1 else pads, name=name + PAD_SUFFIX)(x)
             config = dict(config, padding="valid")
         clone = type(layer).from_config(config)
