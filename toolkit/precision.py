@@ -14,6 +14,7 @@ of the binary point *including* the sign bit, so the value of a code ``c`` is
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ from toolkit.errors import ToolkitError
 Rounding = Literal["RND_CONV", "TRN"]
 Saturation = Literal["SAT", "SAT_SYM", "WRAP"]
 
+# QKeras's quantized_bits returns x + (q - x) in float32: exact while |x| stays below 2^23 LSBs.
+QKERAS_EXACT_LSBS = float(1 << 23)
 _ROUNDINGS = ("RND_CONV", "TRN")
 _SATURATIONS = ("SAT", "SAT_SYM", "WRAP")
 
@@ -89,14 +92,33 @@ class Precision:
         return f"{'s' if self.signed else 'u'}{self.width}.{self.integer}"
 
     # ---- arithmetic on codes --------------------------------------------------------
-    def quantize(self, x: np.ndarray) -> np.ndarray:
-        """Float values -> integer codes, exactly as QKeras' quantizers compute them in float32."""
-        scaled = np.asarray(x, dtype=np.float32).astype(np.float64) * math.ldexp(1.0, self.frac)
-        if self.rounding == "RND_CONV":
-            codes = np.rint(scaled)  # numpy rounds half to even, like tf.round
+    def quantize(self, x: np.ndarray, what: str = "input") -> np.ndarray:
+        """Float values -> integer codes, exactly as QKeras' quantizers compute them in float32.
+
+        Values past the type's range saturate (clipped before the integer cast, so even
+        1e30 gives the top code). NaN, inf and values beyond float32's range are a
+        ToolkitError naming the first such sample of ``what`` (axis 0 counts samples).
+        Past about 2^23 LSBs QKeras's own ``quantized_bits`` stops returning codes (its
+        straight-through ``x + (q - x)`` rounds in float32, e.g. 1e7 -> 2.0 for
+        ``quantized_bits(4,1)``): such inputs get a warning, since QKeras predict can
+        differ from the saturated codes there.
+        """
+        values = finite_float32(x, what)
+        scaled = values.astype(np.float64) * math.ldexp(1.0, self.frac)
+        codes = np.rint(scaled) if self.rounding == "RND_CONV" else np.floor(scaled)  # rint: half to even
+        if self.signed and codes.size and float(np.abs(scaled).max()) >= QKERAS_EXACT_LSBS:
+            warnings.warn(
+                f"{what} reaches |x| = {float(np.abs(values).max()):g}, {np.abs(scaled).max():.3g} LSBs of "
+                f"{self.describe()}: past 2^23 LSBs QKeras's quantized_bits rounds x + (q - x) in float32 and "
+                "no longer returns the saturated code, so QKeras predict can differ there; the toolkit saturates",
+                stacklevel=2,
+            )
+        if self.saturation == "WRAP":  # fmod by a power of two is exact for float64 integers of any size
+            span = float(1 << self.width)
+            codes = np.mod(np.mod(codes, span) - self.min_code, span) + self.min_code
         else:
-            codes = np.floor(scaled)
-        return self._overflow(codes.astype(np.int64))
+            codes = np.clip(codes, self.min_code, self.max_code)
+        return codes.astype(np.int64)
 
     def requantize(self, codes: np.ndarray, source: Precision) -> np.ndarray:
         """Integer codes of ``source`` -> codes of this precision (shift, round, saturate)."""
@@ -227,3 +249,34 @@ def _reject_stochastic(quantizer: Any, where: str) -> None:
         raise ToolkitError(f"{where}: stochastic rounding cannot be reproduced in hardware; disable it")
     if float(getattr(quantizer, "qnoise_factor", 1.0)) != 1.0:
         raise ToolkitError(f"{where}: qnoise_factor must be 1.0 for a deployable model")
+
+
+def finite_float32(x: np.ndarray, what: str = "input") -> np.ndarray:
+    """``x`` as float32 (the type QKeras computes in); NaN, inf or a value float32 cannot hold is a
+    ToolkitError naming the first bad sample of ``what`` (axis 0) and the element within it."""
+    original = np.asarray(x)
+    with np.errstate(over="ignore"):
+        values = original.astype(np.float32)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values
+    index = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    value = original[index]
+    if np.isnan(value):
+        kind = "NaN"
+    elif np.isinf(value):
+        kind = f"{value}"
+    else:
+        kind = f"{float(value):g}, beyond float32's range (QKeras quantizes in float32)"
+    if not index:
+        where, count = "the value", 1
+    else:
+        where = f"sample {index[0]}" + (
+            f" (element {tuple(int(i) for i in index[1:])})" if len(index) > 1 else ""
+        )
+        count = int(bad.reshape(len(bad), -1).any(axis=1).sum())
+    raise ToolkitError(
+        f"{what}: {where} holds {kind} ({count} sample(s) hold NaN, inf or values beyond float32); "
+        "inputs must be finite float32 values: drop or clean those samples (finite values past the "
+        "input type's range saturate)"
+    )
