@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from toolkit.emulator.engine import Emulator
-from toolkit.errors import ToolkitError
 from toolkit.models.reader import read_model
 
 Q = {"kernel_quantizer": "quantized_bits(4,0,alpha=1)", "bias_quantizer": "quantized_bits(8,3,alpha=1)"}

@@ -108,9 +108,10 @@ class Precision:
         codes = np.rint(scaled) if self.rounding == "RND_CONV" else np.floor(scaled)  # rint: half to even
         if self.signed and codes.size and float(np.abs(scaled).max()) >= QKERAS_EXACT_LSBS:
             warnings.warn(
-                f"{what} reaches |x| = {float(np.abs(values).max()):g}, {np.abs(scaled).max():.3g} LSBs of "
-                f"{self.describe()}: past 2^23 LSBs QKeras's quantized_bits rounds x + (q - x) in float32 and "
-                "no longer returns the saturated code, so QKeras predict can differ there; the toolkit saturates",
+                f"{what} reaches |x| = {float(np.abs(values).max()):g}, {np.abs(scaled).max():.3g} LSBs "
+                f"of {self.describe()}: past 2^23 LSBs QKeras's quantized_bits rounds x + (q - x) in "
+                "float32 and no longer returns the saturated code, so QKeras predict can differ there; "
+                "the toolkit saturates",
                 stacklevel=2,
             )
         if self.saturation == "WRAP":  # fmod by a power of two is exact for float64 integers of any size
@@ -199,26 +200,24 @@ class Precision:
         return quantized_relu(self.width, self.integer)
 
     @staticmethod
-    def from_qkeras(quantizer: Any, where: str = "quantizer") -> Precision:
+    def from_qkeras(quantizer: Any, where: str = "quantizer", written: Any = None) -> Precision:
         """Read a QKeras quantizer (object, config dict or string) into a Precision.
 
-        Only power-of-two scaled quantizers map to fixed point: ``quantized_bits``
-        with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or
-        negative slope. Anything else is an error naming ``where``.
+        Only quantizers that round onto one fixed-point grid map: ``quantized_bits``
+        with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or negative
+        slope. Anything else is a ToolkitError naming ``where``, the setting as QKeras
+        holds it (``written``: the quantizer as the user wrote it, if known, tells a
+        default apart from a written value) and what to write instead.
         """
         import qkeras
 
         if isinstance(quantizer, (str, dict)):
             quantizer = qkeras.get_quantizer(quantizer)
         kind = type(quantizer).__name__
-        supported = "quantized_bits(bits, integer, alpha=1) or quantized_relu(bits, integer)"
         if kind == "quantized_bits":
             alpha = quantizer.alpha
             if alpha is not None and not (isinstance(alpha, (int, float)) and float(alpha) == 1.0):
-                raise ToolkitError(
-                    f"{where}: quantized_bits with alpha={alpha!r} has a non-power-of-two scale; "
-                    "use alpha=1 so the layer maps to fixed point"
-                )
+                raise ToolkitError(f"{where}: {_alpha_problem(quantizer, written)}")
             _reject_stochastic(quantizer, where)
             keep_negative = bool(quantizer.keep_negative)
             bits, integer = int(quantizer.bits), int(quantizer.integer)
@@ -234,14 +233,67 @@ class Precision:
         if kind == "quantized_relu":
             if quantizer.use_sigmoid or quantizer.negative_slope:
                 raise ToolkitError(
-                    f"{where}: quantized_relu with use_sigmoid or negative_slope is not supported; "
-                    f"expected {supported}"
+                    f"{where}: {quantizer} has use_sigmoid or negative_slope, which do not round onto one "
+                    f"fixed-point grid; the toolkit deploys {SUPPORTED_QUANTIZERS}"
                 )
             if not quantizer.is_quantized_clip:
                 raise ToolkitError(f"{where}: quantized_relu(is_quantized_clip=False) is not supported")
             _reject_stochastic(quantizer, where)
             return Precision(int(quantizer.bits), int(quantizer.integer), False, "RND_CONV", "SAT")
-        raise ToolkitError(f"{where}: quantizer {kind} is not supported; expected {supported}")
+        raise ToolkitError(
+            f"{where}: {_describe(quantizer)} has no fixed-point deployment in the toolkit; "
+            f"supported: {SUPPORTED_QUANTIZERS}"
+        )
+
+
+SUPPORTED_QUANTIZERS = (
+    "quantized_bits(bits, integer, alpha=1), quantized_relu(bits, integer), and as activations also "
+    "relu and linear"
+)
+
+
+def _describe(quantizer: Any) -> str:
+    """The user's quantizer or activation in their terms (``activation 'tanh'``, ``quantized_tanh(4,0)``)."""
+    name = getattr(quantizer, "__name__", None)
+    if name is not None:  # a Keras activation function (QActivation("tanh"))
+        return f"activation {name!r}"
+    return f"quantizer {quantizer}"
+
+
+def _alpha_problem(quantizer: Any, written: Any) -> str:
+    """Why a quantized_bits with this ``alpha`` does not map to fixed point, and what to write instead."""
+    alpha = quantizer.alpha
+    instead = f"quantized_bits({int(quantizer.bits)},{int(quantizer.integer)}"
+    instead += ",keep_negative=False" if not quantizer.keep_negative else ""
+    instead += ",alpha=1)"
+    if isinstance(alpha, str) and alpha == "auto_po2":
+        if isinstance(written, str) and "alpha" not in written:
+            origin = f"{written!r} has no alpha, so QKeras gives this QDense/QConv kernel alpha='auto_po2'"
+        elif isinstance(written, str):
+            origin = "alpha='auto_po2'"
+        else:  # a loaded model keeps QKeras's value, not what was written
+            origin = (
+                "alpha='auto_po2' (written, or QKeras's default for a QDense/QConv kernel quantizer "
+                "written without alpha)"
+            )
+        what = "a power-of-two scale per output channel that QKeras picks from the weights"
+    elif isinstance(alpha, str):
+        origin = f"alpha={alpha!r}"
+        what = (
+            "a floating-point scale per output channel that QKeras picks from the weights (no power of two)"
+        )
+    else:
+        origin = f"alpha={alpha!r}"
+        scale = np.asarray(alpha, dtype=np.float64)
+        what = (
+            f"a constant factor {float(scale):g} applied after rounding"
+            if scale.size == 1
+            else f"a factor per channel ({scale.size} values) applied after rounding"
+        )
+    return (
+        f"{origin}: {what}; the toolkit deploys quantized_bits with alpha=1 (one fixed-point type per "
+        f"tensor): write {instead}"
+    )
 
 
 def _reject_stochastic(quantizer: Any, where: str) -> None:

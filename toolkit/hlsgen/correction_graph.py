@@ -184,7 +184,7 @@ def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes], name
 
 
 def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: dict[str, str]) -> Any:
-    """``deploy_model`` rebuilt as hls4ml should see it: layers renamed, a correction branch per corrected layer.
+    """``deploy_model`` rebuilt for hls4ml: layers renamed, a correction branch per corrected layer.
 
     Layers keep their weights and are renamed to ``names`` (:func:`hls_names`), which the
     hls4ml config (:func:`toolkit.hlsgen.config.hls_config`) and the trace use too.

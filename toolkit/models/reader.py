@@ -9,6 +9,7 @@ import numpy as np
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.models.deployable import deployable_model, sequential_layers
+from toolkit.models.exactness import float32_inexact_notes
 from toolkit.precision import Precision
 
 SUPPORTED = (
@@ -32,7 +33,9 @@ def read_model(model: Any) -> tuple[ir.ModelIR, Any]:
             "accelerator is fed integer codes"
         )
     shape = tuple(int(d) for d in deploy.input_shape[1:])
-    input_precision = Precision.from_qkeras(_activation_quantizer(first), where=f"layer {first.name!r}")
+    input_precision = Precision.from_qkeras(
+        _activation_quantizer(first), where=f"layer {first.name!r} (QActivation)"
+    )
     precision = input_precision
     out: list[ir.Layer] = []
     for layer in layers:
@@ -40,6 +43,7 @@ def read_model(model: Any) -> tuple[ir.ModelIR, Any]:
         if node is not None:
             out.append(node)
             shape, precision = node.out_shape, node.out_precision
+    notes = [*notes, *float32_inexact_notes(out)]
     return ir.ModelIR(
         model.name, tuple(int(d) for d in deploy.input_shape[1:]), input_precision, tuple(out), tuple(notes)
     ), deploy
@@ -55,7 +59,7 @@ def _read_layer(layer: Any, shape: tuple[int, ...], precision: Precision) -> ir.
             return None
         if quantizer == "relu":
             return ir.ReLU(out_shape=out_shape, out_precision=precision, **common)
-        out_precision = Precision.from_qkeras(quantizer, where=f"layer {layer.name!r}")
+        out_precision = Precision.from_qkeras(quantizer, where=f"layer {layer.name!r} (QActivation)")
         return ir.Quantize(
             out_shape=out_shape, out_precision=out_precision, relu=not out_precision.signed, **common
         )
@@ -109,7 +113,7 @@ def _read_mac(
             f"{where}: QDense/QConv without kernel_quantizer; set e.g. quantized_bits(4,0,alpha=1)"
         )
     weights = layer.get_weights()
-    w_precision = Precision.from_qkeras(kernel_q, where=f"{where} kernel")
+    w_precision = Precision.from_qkeras(kernel_q, f"{where} kernel", getattr(layer, "kernel_quantizer", None))
     w_codes = _codes(kernel_q, weights[0], w_precision, f"{where} kernel")
     product = precision.times(w_precision)
     if cfg.get("use_bias", True):
@@ -117,7 +121,7 @@ def _read_mac(
             raise ToolkitError(
                 f"{where}: has a bias but no bias_quantizer; set e.g. quantized_bits(8,3,alpha=1)"
             )
-        b_precision = Precision.from_qkeras(bias_q, where=f"{where} bias")
+        b_precision = Precision.from_qkeras(bias_q, f"{where} bias", getattr(layer, "bias_quantizer", None))
         b_codes = _codes(bias_q, weights[1], b_precision, f"{where} bias")
     else:
         b_precision = Precision(2, 2 - product.frac, True)
