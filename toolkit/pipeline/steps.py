@@ -107,7 +107,7 @@ def _is_quantized(model_spec: str) -> bool:
 
 
 def approx(ctx: BuildContext) -> dict[str, Any]:
-    """FAMES selection of one multiplier (and correction) per layer under the budget; or the user's plan."""
+    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan."""
     cfg = ctx.config
     out = ctx.stage / "approx"
     if cfg.plan:
@@ -122,13 +122,20 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
         return {"source": cfg.plan, "layers": {n: lp.design.name for n, lp in plan.layers.items()}}
     from toolkit.select.run import approx_model
 
-    summary = approx_model(str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed)
+    summary = approx_model(
+        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log
+    )
     shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
+    cert = summary["certificate"]
     return {
         "layers": summary["layers"],
         "energy_reduction": summary["energy"]["reduction"],
-        "test": summary["test"],
-        "validation": summary["validation"],
+        "test": {k: summary["test"][k] for k in ("exact", "plan", "n")},
+        "test_loss": summary["test"]["loss"]["point"],
+        "certificate": {"status": cert["status"], "confidence": cert["confidence"], "n": cert["n"]}
+        | {k: cert["plan"][k] for k in ("point", "bound", "losses", "gains")}
+        | {"message": cert["message"]},
+        "samples": summary["samples"],
         "budget_points": cfg.budget,
     }
 
