@@ -5,8 +5,9 @@ is truncated there and rounded again by the first quantizer), and default result
 types can be narrower than the sums. Here every type comes from the IR's
 :class:`~toolkit.precision.Precision` objects: the input is the input quantizer's
 type (fed exactly representable values), each MAC layer accumulates and returns
-the exact accumulator type, and requantization happens only in the quantizer
-layers, with round-half-even and saturation. A control-variate/bias correction's
+the exact accumulator type, a BatchNormalization (the IR's Scale) multiplies and
+adds exactly with the IR's codes (:mod:`toolkit.hlsgen.scale`), and requantization
+happens only in the quantizer layers, with round-half-even and saturation. A control-variate/bias correction's
 branch (:mod:`toolkit.hlsgen.correction_graph`) gets types that are exact by
 construction, except the one ``AP_TRN`` cast that implements its ``>> F``.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.hlsgen.correction_graph import corrected_layers
+from toolkit.hlsgen.scale import scale_types
 from toolkit.models import ir
 
 BACKENDS = ("Vivado", "Vitis")
@@ -46,6 +48,8 @@ def hls_config(
     layers = config["LayerName"]
     input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
     _set(layers, input_name, result=model_ir.input_precision)
+    corrected = corrected_layers(model_ir, plan)
+    scales = scale_types(model_ir, corrected)
     for layer in model_ir.layers:
         if isinstance(layer, ir.MacLayer):
             _set(
@@ -60,6 +64,9 @@ def hls_config(
             _set(layers, f"{layer.name}_linear", result=layer.out_precision, required=False)
         elif isinstance(layer, ir.MaxPool):
             _set(layers, layer.name, accum=layer.out_precision, result=layer.out_precision)
+        elif isinstance(layer, ir.Scale):
+            # the exact scale/shift codes are written by scale.set_exact_scales after conversion
+            _set(layers, layer.name, **scales[layer.name].config())
         else:
             _set(layers, layer.name, result=layer.out_precision)
         if strategy == "Resource" and layer.name in layers:
@@ -69,7 +76,7 @@ def hls_config(
 
         for name, layer_plan in plan.layers.items():
             layers[name][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
-    for types in corrected_layers(model_ir, plan).values():
+    for types in corrected.values():
         for name, precisions in types.config().items():
             _set(layers, name, **precisions)
             if "accum" in precisions:
