@@ -96,7 +96,7 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
         out.mkdir()
         shutil.copy2(cfg.plan, ctx.stage / "plan.json")
         write_atomic_json(out / "source.json", {"plan": cfg.plan, "model_hash": plan.model_hash})
-        return {"source": cfg.plan, "layers": {n: lp.multiplier for n, lp in plan.layers.items()}}
+        return {"source": cfg.plan, "layers": {n: lp.design.name for n, lp in plan.layers.items()}}
     from toolkit.select.run import approx_model
 
     summary = approx_model(str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed)
