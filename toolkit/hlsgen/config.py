@@ -5,8 +5,9 @@ is truncated there and rounded again by the first quantizer), and default result
 types can be narrower than the sums. Here every type comes from the IR's
 :class:`~toolkit.precision.Precision` objects: the input is the input quantizer's
 type (fed exactly representable values), each MAC layer accumulates and returns
-the exact accumulator type, and requantization happens only in the quantizer
-layers, with round-half-even and saturation. A control-variate/bias correction's
+the exact accumulator type, a BatchNormalization (the IR's Scale) multiplies and
+adds exactly with the IR's codes (:mod:`toolkit.hlsgen.scale`), and requantization
+happens only in the quantizer layers, with round-half-even and saturation. A control-variate/bias correction's
 branch (:mod:`toolkit.hlsgen.correction_graph`) gets types that are exact by
 construction, except the one ``AP_TRN`` cast that implements its ``>> F``.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded_explicitly
+from toolkit.hlsgen.scale import scale_types
 from toolkit.models import ir
 
 BACKENDS = ("Vivado", "Vitis")
@@ -51,6 +53,7 @@ def hls_config(
     input_name = keras_model.get_config()["layers"][0]["config"]["name"]
     _set(layers, input_name, result=model_ir.input_precision)
     corrected = corrected_layers(model_ir, plan)
+    scales = scale_types(model_ir, corrected)
     for layer in model_ir.layers:
         name = names[layer.name]
         if isinstance(layer, ir.MacLayer):
@@ -68,6 +71,9 @@ def hls_config(
                 _set(layers, name + PAD_SUFFIX, result=layer.in_precision)
         elif isinstance(layer, ir.MaxPool):
             _set(layers, name, accum=layer.out_precision, result=layer.out_precision)
+        elif isinstance(layer, ir.Scale):
+            # the exact scale/shift codes are written by scale.set_exact_scales after conversion
+            _set(layers, name, **scales[layer.name].config())
         else:
             _set(layers, name, result=layer.out_precision)
         if strategy == "Resource" and name in layers:

@@ -2,7 +2,8 @@
 
 A plan's multipliers become product policies (:mod:`toolkit.hlsgen.approx_templates`);
 its control-variate corrections become a branch of stock layers per corrected layer,
-bias-only ones a folded bias (:mod:`toolkit.hlsgen.correction_graph`). Inputs and
+bias-only ones a folded bias (:mod:`toolkit.hlsgen.correction_graph`); a
+BatchNormalization computes the IR's exact scale and shift (:mod:`toolkit.hlsgen.scale`). Inputs and
 outputs cross the ctypes boundary as float64, which holds every code of up to 53 bits
 exactly.
 """
@@ -17,6 +18,7 @@ import numpy as np
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.config import BACKENDS, IO_TYPES, STRATEGIES, hls_config
 from toolkit.hlsgen.correction_graph import branched_model, corrected_layers, hls_names, output_name
+from toolkit.hlsgen.scale import scale_types, set_exact_scales
 from toolkit.models import ir
 
 PROJECT_NAME = "toolkit_accel"  # the vendor step reads <output_dir>/firmware/toolkit_accel.cpp
@@ -65,6 +67,7 @@ class HlsCSim:
             io_type=io_type,
             project_name=PROJECT_NAME,
         )
+        set_exact_scales(self.hls_model, model_ir, scale_types(model_ir, self.corrected), self.names)
         self._compiled = False
 
     def compile(self) -> None:
