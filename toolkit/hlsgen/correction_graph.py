@@ -20,17 +20,24 @@ rounds or wraps except the one intended floor::
              fraction bits and AP_TRN: the cast *is* the ``>> F`` floor (one multiply-add
              per output)
 
-A corrected conv with ``same`` padding reads an explicit ``L_cv_pad`` ZeroPadding layer
+A corrected conv with ``same`` padding reads an explicit ``L_pad`` ZeroPadding layer
 shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
 of a shared (cloned) stream (its 2-D pass passes ``before=node``; the 1-D one does not).
+A ``causal`` Conv1D always gets an explicit ``L_pad`` (k-1 zeros on the left, as Keras
+pads): hls4ml 1.3 pads causal convs by its ``same`` amount, which differs for strides > 1.
 
 A bias-only correction (every ``c_j`` = 0) needs no branch: its estimate is a constant
 per output, so ``d_j``'s rounded shift is folded into L's bias (given an exact type and no
 bias quantizer), as the bias-only ablation is meant to be built.
 
 ``L_cv`` returns the corrected accumulator (frac of L's accumulator, wide enough for
-every corrected value), which is what the emulator's trace calls ``L``. Weights are
+every corrected value), which is what the emulator's trace calls ``L``.
+
+Names: hls4ml sees every layer under its derived name ``l<k>_<ident>`` (:func:`hls_names`,
+:mod:`toolkit.models.names`), and ``L`` above stands for that name, so the branch's
+names (and hls4ml's own ``<name>_linear``) never meet a name of the user's, whatever
+Keras called the layers (``input_1``, ``fc_cv_sum``, ``block/conv.0``). Weights are
 stored in float32 Keras layers; they are exact because every constant is checked to fit
 24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts.
 """
@@ -44,9 +51,11 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
+from toolkit.models.deployable import sequential_layers
+from toolkit.models.names import indexed_name
 from toolkit.precision import Precision
 
-SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_cv_pad"
+SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_pad"
 _FLOAT32_EXACT = 1 << 24
 
 
@@ -71,9 +80,9 @@ class CorrectionTypes:
     def folded(self) -> bool:
         return self.folded_bias is not None
 
-    def config(self) -> dict[str, dict[str, Precision]]:
-        """Per hls4ml layer name: precision keys as :func:`toolkit.hlsgen.config.hls_config` sets them."""
-        name = self.layer
+    def config(self, name: str) -> dict[str, dict[str, Precision]]:
+        """Per hls4ml layer name (the layer's own is ``name``, see :func:`hls_names`): precision keys as
+        :func:`toolkit.hlsgen.config.hls_config` sets them."""
         if self.folded_bias is not None:
             return {name: {"bias": self.folded_bias, "accum": self.out, "result": self.out}}
         return {
@@ -85,7 +94,6 @@ class CorrectionTypes:
                 "result": self.est_result,
             },
             name + OUT_SUFFIX: {"result": self.out},
-            **({name + PAD_SUFFIX: {"result": self.pad}} if self.pad is not None else {}),
         }
 
 
@@ -143,37 +151,53 @@ def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTyp
     return out
 
 
-def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes]) -> str:
+def padded_explicitly(layer: ir.Layer, types: CorrectionTypes | None) -> bool:
+    """True if ``layer`` reads an explicit ``<name>_pad`` ZeroPadding layer in the hls4ml model
+    (a causal conv, or a padded conv with a correction branch: see the module docstring)."""
+    if not isinstance(layer, ir.Conv):
+        return False
+    return layer.padding == "causal" or (types is not None and not types.folded and types.pad is not None)
+
+
+def hls_names(deploy_model: Any) -> dict[str, str]:
+    """The hls4ml name of every layer of ``deploy_model``, the input included, by its Keras name."""
+    first = _input_name(deploy_model)
+    names = {first: indexed_name(0, first)}
+    names.update(
+        {
+            layer.name: indexed_name(k, layer.name)
+            for k, layer in enumerate(sequential_layers(deploy_model), 1)
+        }
+    )
+    return names
+
+
+def _input_name(deploy_model: Any) -> str:
+    return deploy_model.get_config()["layers"][0]["config"]["name"]
+
+
+def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes], names: dict[str, str]) -> str:
     """The hls4ml layer whose output holds the codes the emulator traces as ``model_ir_layer``."""
     types = corrected.get(model_ir_layer)
-    return model_ir_layer + OUT_SUFFIX if types is not None and not types.folded else model_ir_layer
+    name = names[model_ir_layer]
+    return name + OUT_SUFFIX if types is not None and not types.folded else name
 
 
-def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
-    """``deploy_model`` rebuilt as a functional model with a correction branch per corrected layer.
+def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: dict[str, str]) -> Any:
+    """``deploy_model`` rebuilt for hls4ml: layers renamed, a correction branch per corrected layer.
 
-    Layers keep their names and weights, so the IR, the plan and the hls4ml config still
-    refer to them. Without corrections the deploy model itself is returned.
+    Layers keep their weights and are renamed to ``names`` (:func:`hls_names`), which the
+    hls4ml config (:func:`toolkit.hlsgen.config.hls_config`) and the trace use too.
     """
-    corrected = corrected_layers(model_ir, plan)
-    if not corrected:
-        return deploy_model
     import tensorflow as tf
 
-    existing = {layer.name for layer in deploy_model.layers}
-    for name, types in corrected.items():
-        clash = sorted(existing & (set(types.config()) - {name}))
-        if clash:
-            raise ToolkitError(
-                f"layer {name!r} is corrected, but its correction branch would reuse the name(s) "
-                f"{', '.join(clash)} of existing layers; rename them (suffixes {SUM_SUFFIX}, {EST_SUFFIX}, "
-                f"{OUT_SUFFIX}, {PAD_SUFFIX} are reserved)"
-            )
-    input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
-    inputs = tf.keras.Input(deploy_model.input_shape[1:], name=input_name)
+    corrected = corrected_layers(model_ir, plan)
+    by_name = {layer.name: layer for layer in model_ir.layers}
+    inputs = tf.keras.Input(deploy_model.input_shape[1:], name=names[_input_name(deploy_model)])
     x = inputs
-    for layer in deploy_model.layers:
-        config, weights = layer.get_config(), layer.get_weights()
+    for layer in sequential_layers(deploy_model):  # never the InputLayer: ``inputs`` replaces it
+        name = names[layer.name]
+        config, weights = dict(layer.get_config(), name=name), layer.get_weights()
         types = corrected.get(layer.name)
         mac = model_ir.layer(layer.name) if types is not None else None
         if types is not None and types.folded:
@@ -181,22 +205,23 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
             bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
             config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
             weights, mac = [weights[0], bias.astype(np.float32)], None
-        elif types is not None and types.pad is not None:
-            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
-            pads = mac.pad_amounts()
-            x = pad(pads[0] if len(pads) == 1 else pads, name=layer.name + PAD_SUFFIX)(x)
+        conv = by_name.get(layer.name)
+        if isinstance(conv, ir.Conv) and padded_explicitly(conv, types):
+            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(conv.kernel)]
+            pads = conv.pad_amounts()
+            x = pad(pads[0] if len(pads) == 1 else pads, name=name + PAD_SUFFIX)(x)
             config = dict(config, padding="valid")
         clone = type(layer).from_config(config)
         y = clone(x)
         clone.set_weights(weights)
         if mac is not None:
-            y = _branch(x, y, mac, plan.layers[layer.name].correction)
+            y = _branch(x, y, mac, plan.layers[layer.name].correction, name)
         x = y
-    return tf.keras.Model(inputs, x, name=f"{deploy_model.name}_cv")
+    return tf.keras.Model(inputs, x, name="toolkit_hls")
 
 
-def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
-    """Add ``L_cv_sum`` -> ``L_cv_est`` and the ``L_cv`` subtraction after ``main``."""
+def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any, name: str) -> Any:
+    """Add ``L_cv_sum`` -> ``L_cv_est`` and the ``L_cv`` subtraction after ``main`` (``L`` = ``name``)."""
     import tensorflow as tf
 
     f = int(correction.frac_bits)
@@ -206,8 +231,8 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
     bias = (np.asarray(correction.d, dtype=np.float64) + half) * 2.0 ** -(pf + f)
     n_out = layer.n_out
     if isinstance(layer, ir.Dense):
-        total = tf.keras.layers.Dense(1, use_bias=False, name=layer.name + SUM_SUFFIX)
-        estimate = tf.keras.layers.Dense(n_out, name=layer.name + EST_SUFFIX)
+        total = tf.keras.layers.Dense(1, use_bias=False, name=name + SUM_SUFFIX)
+        estimate = tf.keras.layers.Dense(n_out, name=name + EST_SUFFIX)
         sum_shape, est_shape = (layer.fan_in, 1), (1, n_out)
     else:
         conv = {1: tf.keras.layers.Conv1D, 2: tf.keras.layers.Conv2D}[len(layer.kernel)]
@@ -217,13 +242,13 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
             strides=layer.strides,
             padding="valid",  # padded by branched_model
             use_bias=False,
-            name=layer.name + SUM_SUFFIX,
+            name=name + SUM_SUFFIX,
         )
-        estimate = conv(n_out, 1, name=layer.name + EST_SUFFIX)
+        estimate = conv(n_out, 1, name=name + EST_SUFFIX)
         sum_shape = (*layer.kernel, layer.in_shape[-1], 1)
         est_shape = (*(1,) * len(layer.kernel), 1, n_out)
     v = total(x)
     total.set_weights([np.ones(sum_shape, np.float32)])
     e = estimate(v)
     estimate.set_weights([c.reshape(est_shape).astype(np.float32), bias.astype(np.float32)])
-    return tf.keras.layers.Subtract(name=layer.name + OUT_SUFFIX)([main, e])
+    return tf.keras.layers.Subtract(name=name + OUT_SUFFIX)([main, e])

@@ -7,7 +7,6 @@ joins of graphs live in :mod:`toolkit.rtlgen.pooling` and :mod:`toolkit.rtlgen.g
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
+from toolkit.models.names import indexed_name
 from toolkit.multipliers.design import HLS_DIR as MULT_DIR
 from toolkit.plan import Plan
 from toolkit.rtlgen.widths import mac_widths, product_range, scale_widths
@@ -62,7 +62,7 @@ class Stage:
     @property
     def instance(self) -> str:
         """Instance name in the top (the hierarchy name used for activity and area)."""
-        return f"l{self.index}_{_ident(self.layer.name)}"
+        return indexed_name(self.index, self.layer.name)
 
     @property
     def module(self) -> str:
@@ -75,10 +75,6 @@ class Stage:
     @property
     def n_out(self) -> int:
         return int(np.prod(self.layer.out_shape))
-
-
-def _ident(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 def spatial(shape: tuple[int, ...]) -> tuple[int, int, int]:
