@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 
 RUNTIME = Path(__file__).resolve().parents[2] / "overlays" / "toolkit_overlay"
-BOARD = {"name": "pynq-z2", "sensing": "external", "static_w": 1.4, "pl_rails": [], "clock_mhz": 100.0}
+BOARD = {
+    "name": "pynq-z2",
+    "part": "xc7z020clg400-1",
+    "sensing": "external",
+    "static_w": 1.4,
+    "pl_rails": [],
+    "clock_mhz": 100.0,
+}
 
 
 def reference(codes: np.ndarray) -> np.ndarray:
@@ -38,7 +45,9 @@ def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: boo
     if runtime:
         shutil.copytree(RUNTIME, pkg / "toolkit_overlay", ignore=shutil.ignore_patterns("__pycache__"))
     if bitstream:
-        (pkg / "toolkit_accel.bit").write_bytes(b"\x00bit")
+        from toolkit_overlay.bitstream import write_synthetic_bitstream
+
+        write_synthetic_bitstream(pkg / "toolkit_accel.bit", BOARD["part"])
         (pkg / "toolkit_accel.hwh").write_text("<hwh/>")
     write_manifest(pkg, {
         "board": board, "model": "fake", "model_hash": "0123456789abcdef",

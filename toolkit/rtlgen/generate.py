@@ -464,22 +464,33 @@ def _wrapper(s: Stage, rom_dir: str) -> str:
     return "\n".join([head, *body, "endmodule", ""])
 
 
+def _xif(kind: str, what: str) -> str:
+    """A Vivado X_INTERFACE_INFO attribute (``kind`` e.g. interface:axis, ``what`` e.g. "s_axis TDATA")."""
+    return f'(* X_INTERFACE_INFO = "xilinx.com:{kind}:1.0 {what}" *)'
+
+
 def _top(d: RtlDesign) -> str:
     ai, ao = d.axis_in, d.axis_out
     lines = [
         f"// AXI-Stream in: {ai.describe()}.",
         f"// AXI-Stream out: {ao.describe()}.",
+        "// X_INTERFACE attributes: Vivado's module reference (hls/vendor/accel_rtl.tcl) sees two AXI-Stream",
+        "// interfaces on ap_clk / ap_rst_n; simulators ignore them.",
         f"module {TOP} (",
+        f"    {_xif('signal:clock', 'ap_clk CLK')}",
+        '    (* X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axis:m_axis, ASSOCIATED_RESET ap_rst_n" *)',
         "    input  wire ap_clk,",
+        f"    {_xif('signal:reset', 'ap_rst_n RST')}",
+        '    (* X_INTERFACE_PARAMETER = "POLARITY ACTIVE_LOW" *)',
         "    input  wire ap_rst_n,",
-        f"    input  wire [{ai.data_bits - 1}:0] s_axis_tdata,",
-        "    input  wire s_axis_tvalid,",
-        "    output wire s_axis_tready,",
-        "    input  wire s_axis_tlast,",
-        f"    output wire [{ao.data_bits - 1}:0] m_axis_tdata,",
-        "    output wire m_axis_tvalid,",
-        "    input  wire m_axis_tready,",
-        "    output wire m_axis_tlast",
+        f"    {_xif('interface:axis', 's_axis TDATA')} input  wire [{ai.data_bits - 1}:0] s_axis_tdata,",
+        f"    {_xif('interface:axis', 's_axis TVALID')} input  wire s_axis_tvalid,",
+        f"    {_xif('interface:axis', 's_axis TREADY')} output wire s_axis_tready,",
+        f"    {_xif('interface:axis', 's_axis TLAST')} input  wire s_axis_tlast,",
+        f"    {_xif('interface:axis', 'm_axis TDATA')} output wire [{ao.data_bits - 1}:0] m_axis_tdata,",
+        f"    {_xif('interface:axis', 'm_axis TVALID')} output wire m_axis_tvalid,",
+        f"    {_xif('interface:axis', 'm_axis TREADY')} input  wire m_axis_tready,",
+        f"    {_xif('interface:axis', 'm_axis TLAST')} output wire m_axis_tlast",
         ");",
         "  wire flag_push, flag_data, flag_full, flag_pop, flag_head;",
         f"  tk_flag_fifo #(.DEPTH_LOG({d.fifo_log})) u_flags (.clk(ap_clk), .rst_n(ap_rst_n), .push(flag_push),",
