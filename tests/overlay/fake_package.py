@@ -27,6 +27,11 @@ def reference(codes: np.ndarray) -> np.ndarray:
     return np.clip(codes @ w, -512, 511)
 
 
+def make_vectors(n: int = 40) -> np.ndarray:
+    """The package's input codes (n, 3, 4), 6-bit signed, the same for every package of n samples."""
+    return np.random.default_rng(0).integers(-32, 32, (n, 3, 4))
+
+
 def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: bool = False,
                  data_bits: int = 64, runtime: bool = True) -> Path:  # fmt: skip
     """PKG with manifest, board.json, plan.json, vectors.npz (and a fake .bit/.hwh, the runtime copy)."""
@@ -34,8 +39,7 @@ def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: boo
 
     pkg = Path(root) / "package"
     pkg.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    x = rng.integers(-32, 32, (n, 3, 4))
+    x = make_vectors(n)
     y = reference(x)
     labels = y.argmax(axis=1)
     labels[: n // 4] = (labels[: n // 4] + 1) % 4  # 75 % accuracy

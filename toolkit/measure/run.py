@@ -177,7 +177,7 @@ def _sim_energy(folder: Path, board: str, package: Path, limit: int | None, log:
     import numpy as np
 
     from toolkit.boards import load_board
-    from toolkit.measure.energy import DEFAULT_CHUNKS, modelled_energy
+    from toolkit.measure.energy import DEFAULT_CHUNKS, exact_plan, modelled_energy
     from toolkit.pipeline.steps import load_build
 
     facts = load_board(board)
@@ -189,7 +189,7 @@ def _sim_energy(folder: Path, board: str, package: Path, limit: int | None, log:
         f"energy: modelling the plan and the exact design on the same {len(codes)} samples ({chunks} batches)"
     )
     plan_e = modelled_energy(model_ir, plan, facts, codes, chunks)
-    exact_e = modelled_energy(model_ir, None, facts, codes, chunks)
+    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes, chunks)
     return {"label": "modelled", "meter": None, "scope": "modelled on-chip dynamic power of the PL design",
             "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e}  # fmt: skip
 
