@@ -7,7 +7,6 @@ import socket
 import threading
 
 import pytest
-
 from toolkit_overlay.errors import OverlayError
 from toolkit_overlay.power import open_meter, parse_meter_spec
 
