@@ -76,8 +76,8 @@ def build(
 
     --accelerator rtl deploys the generated RTL, so the bitstream is the design whose
     cycles, activity and agreement the rtl step verified. With hls4ml (the default) the rtl
-    step simulates the Verilog Vitis HLS produced where vitis_hls is installed; elsewhere
-    it simulates the generated RTL of the same plan and every report says so.
+    step simulates the generated RTL of the same plan, not the HLS design, and every
+    report says so.
     Exit status 3 when the hls4ml C-sim or the simulated RTL disagrees with the emulator.
 
     \b

@@ -164,8 +164,8 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
     """Verilator simulation of the accelerator's RTL on the test set: bit-exactness, cycles, area, modelled power.
 
     ``--accelerator rtl``: the generated RTL, which is what the bitstream holds. ``hls4ml``: the
-    Verilog that Vitis HLS produced where vitis_hls is on PATH, else the generated RTL of the
-    same plan, and the result says that it is not the deployed design.
+    generated RTL of the same plan, and the result says that it is not the deployed design
+    (simulating the Verilog Vitis HLS produces is not built yet).
     """
     from toolkit.rtlgen.build_dir import sim_step
     from toolkit.rtlgen.verilator import find_verilator
@@ -174,14 +174,7 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
         find_verilator()
     except ToolkitError as exc:
         return {"status": "not_run", "message": str(exc)}
-    if ctx.config.accelerator == "hls4ml" and shutil.which("vitis_hls"):
-        from toolkit.rtlgen.hls_verilog import hls_sim_step
-
-        result = hls_sim_step(
-            ctx.dir, ctx.board, ctx.stage / "hls_sim", out=ctx.stage / "sim.json", log=ctx.log
-        )
-    else:
-        result = sim_step(ctx.dir, out=ctx.stage / "sim.json")
+    result = sim_step(ctx.dir, out=ctx.stage / "sim.json")
     simulated = result["design"]["simulated"]
     if result["bit_exact_samples"] != result["n"]:
         raise HardwareMismatch(

@@ -63,8 +63,8 @@ def describe_design(accelerator: str, design_hash: str) -> dict[str, Any]:
     same = accelerator == "rtl"
     note = None if same else (
         "the bitstream holds the hls4ml design; these cycles, activity and modelled power come from the "
-        "toolkit's generated RTL of the same plan, not from the HLS design (where vitis_hls is installed, "
-        "the rtl step simulates the Verilog HLS produced instead)"
+        "toolkit's generated RTL of the same plan, not from the HLS design (build with --accelerator rtl "
+        "to deploy the simulated design)"
     )  # fmt: skip
     return {"simulated": GENERATED_RTL, "design_hash": design_hash, "accelerator": accelerator,
             "is_deployed_design": same, "note": note}  # fmt: skip
