@@ -136,6 +136,11 @@ def _print(r: dict) -> None:
         )
     s = e["saving"]
     if s["value"] is not None:
-        click.echo(f"saving        {100 * s['value']:.2f} ± {100 * s['stderr']:.2f} % {s['label']} vs "
-                   f"{100 * (s['predicted_selection'] or 0):.1f} % predicted by the selection (modelled)")  # fmt: skip
+        predicted = s["predicted_selection"]
+        vs = (
+            "no selection ran (a user plan)"
+            if predicted is None
+            else f"{100 * predicted:.1f} % predicted by the selection (modelled)"
+        )
+        click.echo(f"saving        {100 * s['value']:.2f} ± {100 * s['stderr']:.2f} % {s['label']} vs {vs}")
     click.echo(f"report        {r['report']}")
