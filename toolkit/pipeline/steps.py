@@ -42,7 +42,14 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         raise ToolkitError(f"--quantize {cfg.quantize!r}: expected one of {', '.join(QUANTIZE_POLICIES)}")
     policy = cfg.quantize
     if policy == "auto":
-        policy = "density" if cfg.model.startswith("zoo:") or not _is_quantized(cfg.model) else "keep"
+        if cfg.model.startswith("zoo:"):
+            from toolkit.models.zoo import zoo_entry
+
+            policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
+        else:
+            policy = "keep" if _is_quantized(cfg.model) else "density"
+    if policy == "density":
+        _check_chain_for_density(cfg.model)
     out = ctx.stage / "quantize"
     out.mkdir()
     if policy == "keep":
@@ -95,6 +102,23 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
     agreement = measure_agreement(model, model_ir, load_dataset(data_spec).x_test).to_json()
     write_atomic_json(out / AGREEMENT_FILE, agreement)
     return agreement
+
+
+def _check_chain_for_density(model_spec: str) -> None:
+    """Activation-density training rebuilds sequential chains; a graph model is named, not half-trained."""
+    from toolkit.models.graph import keras_graph
+    from toolkit.models.loading import load_model
+
+    graph = keras_graph(load_model(model_spec, verbose=False))
+    previous = graph.input_name
+    for layer, inputs in graph.nodes:
+        if inputs != (previous,):
+            raise ToolkitError(
+                f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
+                f"a graph (layer {layer.name!r} reads {', '.join(inputs)}); use --quantize keep (a QKeras model "
+                "keeps its own bit-widths)"
+            )
+        previous = layer.name
 
 
 def _is_quantized(model_spec: str) -> bool:
