@@ -1,6 +1,8 @@
-# Vivado: the board's block design around the HLS IP, then synthesis, implementation, bitstream,
+# Vivado: the board's block design around the accelerator (the HLS IP or the generated RTL, see
+# accel.tcl), then synthesis, implementation, bitstream,
 # reports and the .bit/.hwh pair PYNQ loads. Run in this folder after hls.tcl:
 #   vivado -mode batch -nojournal -nolog -source block_design.tcl > logs/vivado.log
+# (the hls4ml accelerator needs hls.tcl's IP first; the RTL accelerator needs only rtl/)
 #
 #   PS (board preset) --master--> SmartConnect --> axi_dma_0/S_AXI_LITE   (registers at tk_address_base)
 #   axi_dma_0 M_AXI_MM2S/S2MM --> SmartConnect --> PS HP slave port          (DDR, tk_dma_bits wide)
@@ -45,8 +47,8 @@ proc tk_find_hwh {bd} {
 }
 
 source [file join $here ps.tcl]
+source [file join $here accel.tcl]
 
-set ip_repo [file join $here $tk_hls_project solution1 impl ip]
 set reports [file join $here reports]
 set output [file join $here output]
 file mkdir $reports $output
@@ -58,8 +60,7 @@ if {[llength [get_board_parts -quiet $tk_board_part]] == 0} {
         (Vivado Store > Boards, or set_param board.repoPaths to a checkout of the vendor's board files)"
 }
 set_property board_part $tk_board_part [current_project]
-set_property ip_repo_paths [list $ip_repo] [current_project]
-update_ip_catalog
+tk_accel_sources $here
 create_bd_design $tk_bd_name
 
 # ---- processing system, clock, reset ----------------------------------------------------------
@@ -92,10 +93,12 @@ set_property -dict [list \
     CONFIG.c_s2mm_burst_size {16} \
 ] [get_bd_cells axi_dma_0]
 
-# ---- the accelerator (HLS IP from hls.tcl) -----------------------------------------------------
-create_bd_cell -type ip -vlnv ${tk_ip_vendor}:${tk_ip_library}:${tk_top}:${tk_ip_version} toolkit_accel_0
-connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXIS_MM2S] [get_bd_intf_pins toolkit_accel_0/s_axis]
-connect_bd_intf_net [get_bd_intf_pins toolkit_accel_0/m_axis] [get_bd_intf_pins axi_dma_0/S_AXIS_S2MM]
+# ---- the accelerator ($tk_accelerator: the HLS IP from hls.tcl, or the generated RTL) -----------
+set accel [tk_create_accel toolkit_accel_0]
+connect_bd_intf_net [get_bd_intf_pins axi_dma_0/M_AXIS_MM2S] \
+    [get_bd_intf_pins toolkit_accel_0/[dict get $accel slave]]
+connect_bd_intf_net [get_bd_intf_pins toolkit_accel_0/[dict get $accel master]] \
+    [get_bd_intf_pins axi_dma_0/S_AXIS_S2MM]
 
 # ---- interconnects -----------------------------------------------------------------------------
 create_bd_cell -type ip -vlnv [tk_vlnv smartconnect] ctrl_ic
@@ -111,14 +114,14 @@ connect_bd_intf_net [get_bd_intf_pins mem_ic/M00_AXI] [get_bd_intf_pins ps/[dict
 
 # ---- clock and reset nets ----------------------------------------------------------------------
 set clocked [list axi_dma_0/s_axi_lite_aclk axi_dma_0/m_axi_mm2s_aclk axi_dma_0/m_axi_s2mm_aclk \
-    toolkit_accel_0/ap_clk ctrl_ic/aclk mem_ic/aclk]
+    toolkit_accel_0/[dict get $accel clock] ctrl_ic/aclk mem_ic/aclk]
 foreach pin [dict get $ps aclks] {
     lappend clocked ps/$pin
 }
 foreach pin $clocked {
     connect_bd_net $clk [get_bd_pins $pin]
 }
-foreach pin [list axi_dma_0/axi_resetn toolkit_accel_0/ap_rst_n ctrl_ic/aresetn mem_ic/aresetn] {
+foreach pin [list axi_dma_0/axi_resetn toolkit_accel_0/[dict get $accel resetn] ctrl_ic/aresetn mem_ic/aresetn] {
     connect_bd_net [get_bd_pins rst/peripheral_aresetn] [get_bd_pins $pin]
 }
 

@@ -1,4 +1,8 @@
-"""``python -m toolkit_overlay measure PACKAGE``: the board entry point (numpy + pynq only)."""
+"""``python -m toolkit_overlay measure PACKAGE``: the board entry point (numpy + pynq only).
+
+Exit status: 0 success, 2 bad input or a failed transfer, 3 the board's outputs differ from
+the emulator's expected codes on some sample (results are written first).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from toolkit_overlay.errors import OverlayError
+from toolkit_overlay.errors import EXIT_MISMATCH, OverlayError
 from toolkit_overlay.power.spec import ACCEPTED
 
 
@@ -37,19 +41,20 @@ def main(argv: list[str] | None = None) -> int:
                             args.limit, args.latency_repeats, args.interval)  # fmt: skip
     except OverlayError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_status
     summary = {k: r[k] for k in ("samples", "mismatches", "accuracy", "expected_accuracy")}
     summary["inferences_per_second"] = r["throughput"]["inferences_per_second"]
     summary["latency_median_s"] = r["latency"]["median_s"]
     if r["power"]:
         e = r["power"]["energy"]
         summary["energy_per_inference_j"] = [e["joules"], e["stderr_j"]]
+        summary["energy_label"] = r["power"]["label"]
     print(json.dumps(summary))
     print(f"results: {out}", file=sys.stderr)
     if r["mismatches"]:
         print(f"error: {r['mismatches']} of {r['samples']} samples differ from the emulator's expected codes: "
               "a hardware/bitstream defect (results written)", file=sys.stderr)  # fmt: skip
-        return 3
+        return EXIT_MISMATCH
     return 0
 
 

@@ -27,6 +27,7 @@ MANIFEST = "manifest.json"
 REQUIRED = ("board", "model", "model_hash", "bitstream", "hwh", "tools", "clock_mhz", "stream",
             "input_shape", "output_shape")  # fmt: skip
 _SKIP_DIRS = ("__pycache__",)
+ACCELERATORS = ("hls4ml", "rtl")
 
 
 @dataclass(frozen=True)
@@ -106,12 +107,33 @@ class Manifest:
                 raise OverlayError(
                     f"package {self.package}: {path.name} is named in the manifest but missing"
                 )
+        part = self.board_facts().get("part")
+        if not part:
+            raise OverlayError(
+                f"package {self.package}: board.json names no part to check {bit.name} against"
+            )
+        from toolkit_overlay.bitstream import check_bitstream
+
+        check_bitstream(bit, part)
         return bit
 
     def summary(self) -> dict[str, Any]:
         """What a results file records about the package it measured."""
-        keys = ("board", "model", "model_hash", "plan_hash", "bitstream", "tools", "clock_mhz")
-        return {"path": str(self.package.resolve()), **{k: self.raw.get(k) for k in keys}}
+        keys = ("board", "model", "model_hash", "plan_hash", "plan_exact", "bitstream", "tools", "clock_mhz")
+        return {"path": str(self.package.resolve()), **{k: self.raw.get(k) for k in keys},
+                "accelerator": self.accelerator}  # fmt: skip
+
+    @property
+    def accelerator(self) -> dict[str, Any]:
+        """What the bitstream holds: ``kind`` hls4ml (HLS IP) or rtl (generated RTL); both have the same
+        AXI-Stream ports behind the same DMA, so this runtime drives either. Packages made before the
+        field existed hold the hls4ml design."""
+        acc = self.raw.get("accelerator") or {"kind": "hls4ml"}
+        if not isinstance(acc, dict) or acc.get("kind") not in ACCELERATORS:
+            raise OverlayError(
+                f"{self.path}: accelerator {acc!r}: expected kind one of {', '.join(ACCELERATORS)}"
+            )
+        return acc
 
 
 def load_manifest(package: Path | str) -> Manifest:
@@ -154,6 +176,7 @@ def verify_package(package: Path | str, board: str | None = None) -> Manifest:
     """
     manifest = load_manifest(package)
     pkg = manifest.package
+    manifest.accelerator  # noqa: B018  (a bad accelerator field is refused here)
     if board is not None and _board_key(board) != _board_key(manifest.board):
         raise OverlayError(
             f"package built for {manifest.board}, this board is {board}: build the package for {board} "

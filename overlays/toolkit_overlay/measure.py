@@ -165,8 +165,17 @@ def _power(acc: Accelerator, meter: Any, x: np.ndarray, samples: int, batch_size
         trace = sampler.stop()
     # simulated hardware: the load lasted the simulated time of its inferences, not the wall time
     energy = energy_per_inference(trace, run.inferences, duration_s=run.seconds if simulated else None)
-    return {"meter": meter.name, "label": meter.label, "scope": meter.scope, "timing": run.timing,
-            "identity": getattr(meter, "identity", None), "energy": energy.to_json(), "trace": trace.to_json()}  # fmt: skip
+    out = {"meter": meter.name, "label": meter.label, "scope": meter.scope, "timing": run.timing,
+           "identity": getattr(meter, "identity", None), "energy": energy.to_json(), "trace": trace.to_json()}  # fmt: skip
+    if meter.label == "modelled":  # a model is shown as its inputs, never as samples with an error bar
+        out["energy"]["stderr_j"] = None
+        out["energy"]["error_note"] = (
+            "modelled power: no measurement error (the model's own error is not quantified)"
+        )
+        out["model"] = {"static_w": meter.static_w, "dynamic_w": meter.dynamic_w, "timing": run.timing,
+                        "seconds_per_inference": run.seconds / run.inferences}  # fmt: skip
+        del out["trace"]
+    return out
 
 
 def _no_power(kind: str, facts: dict[str, Any]) -> str:

@@ -10,7 +10,14 @@ from pathlib import Path
 import numpy as np
 
 RUNTIME = Path(__file__).resolve().parents[2] / "overlays" / "toolkit_overlay"
-BOARD = {"name": "pynq-z2", "sensing": "external", "static_w": 1.4, "pl_rails": [], "clock_mhz": 100.0}
+BOARD = {
+    "name": "pynq-z2",
+    "part": "xc7z020clg400-1",
+    "sensing": "external",
+    "static_w": 1.4,
+    "pl_rails": [],
+    "clock_mhz": 100.0,
+}
 
 
 def reference(codes: np.ndarray) -> np.ndarray:
@@ -20,6 +27,11 @@ def reference(codes: np.ndarray) -> np.ndarray:
     return np.clip(codes @ w, -512, 511)
 
 
+def make_vectors(n: int = 40) -> np.ndarray:
+    """The package's input codes (n, 3, 4), 6-bit signed, the same for every package of n samples."""
+    return np.random.default_rng(0).integers(-32, 32, (n, 3, 4))
+
+
 def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: bool = False,
                  data_bits: int = 64, runtime: bool = True) -> Path:  # fmt: skip
     """PKG with manifest, board.json, plan.json, vectors.npz (and a fake .bit/.hwh, the runtime copy)."""
@@ -27,8 +39,7 @@ def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: boo
 
     pkg = Path(root) / "package"
     pkg.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    x = rng.integers(-32, 32, (n, 3, 4))
+    x = make_vectors(n)
     y = reference(x)
     labels = y.argmax(axis=1)
     labels[: n // 4] = (labels[: n // 4] + 1) % 4  # 75 % accuracy
@@ -38,7 +49,9 @@ def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: boo
     if runtime:
         shutil.copytree(RUNTIME, pkg / "toolkit_overlay", ignore=shutil.ignore_patterns("__pycache__"))
     if bitstream:
-        (pkg / "toolkit_accel.bit").write_bytes(b"\x00bit")
+        from toolkit_overlay.bitstream import write_synthetic_bitstream
+
+        write_synthetic_bitstream(pkg / "toolkit_accel.bit", BOARD["part"])
         (pkg / "toolkit_accel.hwh").write_text("<hwh/>")
     write_manifest(pkg, {
         "board": board, "model": "fake", "model_hash": "0123456789abcdef",

@@ -22,7 +22,8 @@ class Hardware:
     def measure(self) -> dict:
         acc = self.exact - self.loss_at[self.budget] / 100
         return {"accuracy": {"emulator_exact": self.exact, "hardware": acc}, "agreement": {"mismatches": 0},
-                "energy": {"saving": {"predicted_selection": self.budget / 2, "measured": self.budget / 3}}}  # fmt: skip
+                "energy": {"saving": {"predicted_selection": self.budget / 2, "value": self.budget / 3,
+                                      "label": "modelled"}}}  # fmt: skip
 
     def paired(self, result: dict) -> PairedLoss:
         """A measurement as paired counts: the loss is all losses, its bound 0.3 points above it."""

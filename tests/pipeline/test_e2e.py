@@ -1,7 +1,9 @@
-"""End to end (verilator tier): the default `toolkit build --board pynq-z2`, then `toolkit measure --target sim`.
+"""End to end (verilator tier): the default `toolkit build --board pynq-z2 --accelerator rtl`, then
+`toolkit measure --target sim`.
 
-The simulated hardware must reproduce the emulator's accuracy with zero mismatches, and
-the measurement must produce a complete JSON result and HTML report.
+The simulated hardware must reproduce the emulator's accuracy with zero mismatches, the
+measurement must produce a complete JSON result and HTML report with every figure labelled,
+and the vendor project must hold the very RTL that was simulated.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ pytestmark = [pytest.mark.verilator, pytest.mark.yosys, pytest.mark.slow]
 
 def test_default_build_then_simulated_measurement(tmp_path: Path) -> None:
     out = tmp_path / "digits"
-    built = CliRunner().invoke(cli, ["build", "--board", "pynq-z2", "--out", str(out), "--json"])
+    built = CliRunner().invoke(cli, ["build", "--board", "pynq-z2", "--accelerator", "rtl", "--out", str(out),
+                                     "--json"])  # fmt: skip
     assert built.exit_code == 0, built.output
     records = json.loads(built.stdout)["steps"]
     synth = "passed" if shutil.which("vivado") else "not_run"
@@ -32,12 +35,17 @@ def test_default_build_then_simulated_measurement(tmp_path: Path) -> None:
     by_step = {r["step"]: r for r in records}
     assert by_step["hls"]["result"]["equal_samples"] == by_step["hls"]["result"]["n_samples"] > 0
     assert "not on PATH" in by_step["synth"]["result"]["message"] or synth == "passed"
-    for artifact in ("model.h5", "plan.json", "hls/firmware", "csim.json", "sim.json", "vendor/run.sh",
+    for artifact in ("model.h5", "plan.json", "hls/firmware", "csim.json", "sim.json", "vendor/run.sh", "vendor/rtl/rtl.json",
                      "package/manifest.json", "package/vectors.npz", "package/toolkit_overlay/__main__.py"):  # fmt: skip
         assert (out / artifact).exists(), artifact
 
-    measured = CliRunner().invoke(cli, ["measure", "--build", str(out), "--target", "sim", "--samples", "4",
-                                        "--json"])  # fmt: skip
+    manifest = json.loads((out / "package" / "manifest.json").read_text())
+    rtl = json.loads((out / "vendor" / "rtl" / "rtl.json").read_text())
+    sim = json.loads((out / "sim.json").read_text())
+    assert manifest["accelerator"]["kind"] == "rtl" and manifest["accelerator"]["simulated_is_deployed"]
+    assert rtl["design_hash"] == sim["design_hash"] == manifest["accelerator"]["rtl_design_hash"]
+
+    measured = CliRunner().invoke(cli, ["measure", "--build", str(out), "--target", "sim", "--json"])
     assert measured.exit_code == 0, measured.output
     result = json.loads(measured.stdout)
     assert result["target"] == "sim" and "--target sim" in result["target_reason"]
@@ -56,11 +64,17 @@ def test_default_build_then_simulated_measurement(tmp_path: Path) -> None:
     assert result["accuracy"]["samples"] == len(data.y_test)
     energy = result["energy"]
     assert energy["plan"]["joules"] > 0 and energy["exact"]["joules"] > 0
-    assert energy["saving"]["measured"] is not None and energy["saving"]["predicted_selection"] is not None
-    assert result["throughput"]["timing"] == "simulated" and result["power"]["label"].startswith("modelled")
+    assert energy["plan"]["label"] == energy["exact"]["label"] == energy["saving"]["label"] == "modelled"
+    assert "measured" not in json.dumps(energy)  # nothing modelled is called measured
+    assert energy["saving"]["predicted_selection"] is not None
+    if manifest["plan_exact"]:  # an exact build saves 0 within its stated error
+        assert abs(energy["saving"]["value"]) <= energy["saving"]["stderr"] + 1e-12
+    assert result["agreement"]["label"] == "simulated" and result["design"]["note"] is None
+    assert result["throughput"]["timing"] == "simulated" and result["power"]["label"] == "modelled"
     saved = json.loads((out / "measure.json").read_text())
     assert saved["agreement"] == result["agreement"]
     page = (out / "measure.html").read_text()
-    for section in ("Accuracy and agreement", "Energy per inference", "Power trace", "Energy: exact vs plan",
-                    "Per-layer sensitivity", "data:image/png;base64,"):  # fmt: skip
+    for section in ("Accuracy and agreement", "Energy per inference", "Power model (modelled, not measured)",
+                    "Energy: exact vs plan", "Per-layer sensitivity", "data:image/png;base64,"):  # fmt: skip
         assert section in page, section
+    assert "Power trace" not in page and "± 0.000" not in page  # a model is not drawn as samples

@@ -49,7 +49,8 @@ if os.environ.get("STANDIN_FAIL") == TOOL:
 
 calls = harness(ARGS[-1])
 if TOOL == "vivado":
-    assert Path("toolkit_hls/solution1/impl/ip").is_dir(), "vivado ran before the HLS IP existed"
+    if "set tk_accelerator hls4ml" in Path("settings.tcl").read_text():
+        assert Path("toolkit_hls/solution1/impl/ip").is_dir(), "vivado ran before the HLS IP existed"
     for call in calls:
         if call[0] in ("report_utilization", "report_timing_summary", "report_power"):
             sample = {

@@ -139,3 +139,18 @@ def test_timing_violation_is_an_error_naming_the_report(tools, project, tmp_path
 def test_bad_hash_is_refused(tools, project, tmp_path):
     with pytest.raises(ToolkitError, match=r"plan_hash '\.\./x' is not a hash"):
         synth_step(project, None, model_hash="m", plan_hash="../x", bitstreams=tmp_path / "bits")
+
+
+def test_a_bitstream_that_is_not_one_is_refused(tools, project, tmp_path, monkeypatch):
+    """Whatever a `vivado` on PATH writes is placed only if it is a bitstream for the board's part."""
+    harness = project.path / "block_design.tcl"
+    harness.write_text(harness.read_text().replace(
+        "write_bitstream -force [file join $output ${tk_bd_name}.bit]",
+        "write_bitstream -force [file join $output ${tk_bd_name}.bit]\n"
+        "set fh [open [file join $output ${tk_bd_name}.bit] w]; puts $fh garbage; close $fh",
+    ))  # fmt: skip
+    with pytest.raises(
+        ToolkitError, match="vivado's output was refused, nothing was placed: .*not a Xilinx bitstream"
+    ):
+        synth_step(project, model_hash="m0de1", plan_hash="p1a2", bitstreams=tmp_path / "bitstreams")
+    assert not (tmp_path / "bitstreams" / "pynq-z2" / "m0de1-p1a2").exists()

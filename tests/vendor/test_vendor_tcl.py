@@ -79,7 +79,9 @@ def test_board_project_names_part_board_part_and_ps(name, fake_hls_project, tmp_
     assert export[:2] == ["-format", "ip_catalog"] and export[export.index("-vendor") + 1] == "toolkit"
     assert [c[0] for c in hls][-1] == "exit"
 
+    project.ip_dir.mkdir(parents=True)  # what hls.tcl exports (the block design refuses to start without it)
     bd = run_tcl(tmp_path, project.vivado_script)
+    assert ["ip_repo_paths", str(project.ip_dir), "<current_project>"] in calls_of(bd, "set_property")
     create = calls_of(bd, "create_project")[0]
     assert create[create.index("-part") + 1] == board.part
     assert ["board_part", board.board_part, "<current_project>"] in calls_of(bd, "set_property")
@@ -155,6 +157,7 @@ def test_tcl_syntax_error_fails_the_harness(fake_hls_project, tmp_path):
 def test_missing_board_files_stop_vivado_with_a_clear_error(fake_hls_project, tmp_path):
     project = generate_vendor_project(fake_hls_project, tmp_path / "vendor", load_board("ultra96v2"),
                                       stream_for(128), hls_tool="vitis_hls")  # fmt: skip
+    project.ip_dir.mkdir(parents=True)
     done = subprocess.run(["tclsh", str(HARNESS), str(tmp_path / "r"), str(tmp_path / "w"),
                            str(project.vivado_script)], capture_output=True, text=True,
                           env={**os.environ, "TK_HARNESS_NO_BOARDS": "1"})  # fmt: skip

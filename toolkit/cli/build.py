@@ -30,8 +30,12 @@ from toolkit.pipeline.build import STEP_NAMES
 @click.option("--from", "start_from", type=click.Choice(STEP_NAMES), default=None,
               help="Rerun from this step even if it is up to date.")  # fmt: skip
 @click.option("--to", "stop_after", type=click.Choice(STEP_NAMES), default=None, help="Stop after this step.")
+@click.option("--accelerator", type=click.Choice(["hls4ml", "rtl"]), default="hls4ml", show_default=True,
+              help="What the bitstream holds: hls4ml (the HLS design of the hls4ml project) or rtl (the "
+              "toolkit's generated Verilog, the very files the rtl step simulated, as a Vivado module "
+              "reference). Both sit behind the same AXI DMA; the package records which.")  # fmt: skip
 @click.option("--backend", type=click.Choice(["Vitis", "Vivado"]), default="Vitis", show_default=True,
-              help="hls4ml backend.")  # fmt: skip
+              help="hls4ml backend (the flavour of the hls4ml project; not what the bitstream holds: see --accelerator).")  # fmt: skip
 @click.option("--io-type", type=click.Choice(["io_parallel", "io_stream"]), default="io_parallel",
               show_default=True, help="hls4ml I/O type.")  # fmt: skip
 @click.option("--strategy", type=click.Choice(["Latency", "Resource"]), default="Latency", show_default=True,
@@ -49,6 +53,7 @@ def build(
     out_dir: str | None,
     start_from: str | None,
     stop_after: str | None,
+    accelerator: str,
     backend: str,
     io_type: str,
     strategy: str,
@@ -62,16 +67,23 @@ def build(
       quantize  activation-density bit-widths per layer (zoo/float models)  -> model.h5, quantize/
       approx    FAMES: one approximate multiplier (+ correction) per layer -> plan.json, approx/
       hls       hls4ml project; C-simulation must equal the emulator       -> hls/, csim.json
-      rtl       Verilator simulation of the generated RTL (when installed) -> sim.json
-      synth     Vitis HLS + Vivado Tcl; runs them only where installed     -> vendor/, synth.json
+      rtl       Verilator simulation of the accelerator's RTL (when installed) -> sim.json
+      synth     Vivado Tcl (+ Vitis HLS for hls4ml); runs only where installed -> vendor/, synth.json
       package   everything the board needs                                  -> package/
 
     A rerun reuses every step whose inputs are unchanged and resumes after an
     interrupted or failed one; --from STEP forces a rerun from STEP.
 
+    --accelerator rtl deploys the generated RTL, so the bitstream is the design whose
+    cycles, activity and agreement the rtl step verified. With hls4ml (the default) the rtl
+    step simulates the generated RTL of the same plan, not the HLS design, and every
+    report says so.
+    Exit status 3 when the hls4ml C-sim or the simulated RTL disagrees with the emulator.
+
     \b
     Examples:
       toolkit build --board pynq-z2
+      toolkit build --board pynq-z2 --accelerator rtl
       toolkit build --board zcu104 --model zoo:mnist1d-cnn --budget 0.5
       toolkit build --board pynq-z2 --model my_qkeras.h5 --data my_data.npz --out builds/mine
       toolkit build --out builds/digits-cnn-pynq-z2 --from approx --budget 2
@@ -86,6 +98,7 @@ def build(
     config = BuildConfig(
         board=board, model=model_spec, data=data_spec, budget=budget, plan=plan_path, quantize=quantize_policy,
         fold_batchnorm=fold_batchnorm, seed=seed, backend=backend, io_type=io_type, strategy=strategy,
+        accelerator=accelerator,
     )  # fmt: skip
     result = run(config, out_dir, start_from=start_from, stop_after=stop_after, log=console.print)
     if as_json:

@@ -31,6 +31,8 @@ def deploy(host: str, user: str | None, package: str | None, remote_dir: str, me
            samples: int | None, python: str, out: str | None, as_json: bool) -> None:  # fmt: skip
     """Run an overlay package on a PYNQ board over SSH (system ssh/scp) and fetch its results.
 
+    Exit status 3 when the board's outputs differ from the emulator's (results are fetched first).
+
     \b
     Examples:
       toolkit deploy --host pynq --user xilinx --package builds/digits/package
@@ -54,9 +56,8 @@ def deploy(host: str, user: str | None, package: str | None, remote_dir: str, me
                f"latency {1e6 * r['latency']['median_s']:.1f} us (median)")  # fmt: skip
     if r.get("power"):
         e = r["power"]["energy"]
-        click.echo(
-            f"energy/inference ({r['power']['label']}) {1e6 * e['joules']:.3f} +- {1e6 * e['stderr_j']:.3f} uJ"
-        )
+        error = "" if e.get("stderr_j") is None else f" +- {1e6 * e['stderr_j']:.3f}"
+        click.echo(f"energy/inference ({r['power']['label']}) {1e6 * e['joules']:.3f}{error} uJ")
     click.echo(f"results: {done.results_path}")
 
 

@@ -1,7 +1,8 @@
 """The ``toolkit`` command: a thin click group; each command calls one library function.
 
 Bad input raises :class:`~toolkit.errors.ToolkitError`; here it becomes a one-line
-``error: ...`` on stderr and exit status 2, never a traceback.
+``error: ...`` on stderr and exit status 2, never a traceback. Hardware that disagrees with
+the emulator (:class:`~toolkit.errors.HardwareMismatch`) exits 3, after its results are written.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 import warnings
 
 import click
-from toolkit_overlay.errors import OverlayError
+from toolkit_overlay.errors import EXIT_ERROR, OverlayError
 
 from toolkit import __version__
 from toolkit.errors import ToolkitError
@@ -24,7 +25,7 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (ToolkitError, OverlayError) as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+            sys.exit(getattr(exc, "exit_status", EXIT_ERROR))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -41,6 +42,12 @@ def cli() -> None:
       toolkit zoo                          list the bundled models
       toolkit emulate                      bit-exact integer inference of zoo:digits-cnn
       toolkit emulate --model zoo:mnist1d-cnn --json
+
+    \b
+    Exit status: 0 success; 2 bad input or a failed tool; 3 the hardware (Verilated RTL,
+    hls4ml C-sim, board) disagrees with the emulator on some sample (results are written
+    first). `toolkit sim`, `measure`, `deploy`, `build` (hls and rtl steps) and the board's
+    `python -m toolkit_overlay measure` all use 3 for that.
     """
     warnings.filterwarnings("ignore")
     from toolkit.models.loading import quiet_tensorflow

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from toolkit.errors import HardwareMismatch
+
 
 @click.command()
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), required=True,
@@ -20,8 +22,8 @@ import click
               help="Power readings per phase (idle, then under load).")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Run only the first N test vectors.")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None,
-              help="measure.json of an exact build, for the measured energy saving on a board "
-              "(in simulation the exact design is simulated here).")  # fmt: skip
+              help="measure.json of an exact build (same board, same model, same kind of energy), for the "
+              "measured saving on a board; in simulation the exact design is modelled here.")  # fmt: skip
 @click.option("--closed-loop", is_flag=True,
               help="While the measured accuracy loss breaks --budget, re-select with a tighter budget, "
               "rebuild and measure again (rounds go to DIR/closed_loop.json).")  # fmt: skip
@@ -42,10 +44,13 @@ def measure(
     """Measure a build's accelerator: accuracy, agreement with the emulator, latency, power, energy.
 
     Every output is compared with the emulator's sample by sample; a mismatch is a
-    hardware/bitstream defect and is reported with counts. Energy per inference is
-    differential (under load minus idle) with its standard error; in simulation the
-    power is MODELLED from the RTL's toggle activity. Results: DIR/measure.json and
-    DIR/measure.html.
+    hardware/bitstream defect, reported with counts, and the exit status is 3. On a board
+    energy per inference is MEASURED differentially (under load minus idle) with its
+    standard error; in simulation it is MODELLED from the generated RTL's toggle activity,
+    for the plan and the exact design by one function on the same samples. Every number
+    says whether it is measured, simulated or modelled and which design it describes.
+    --baseline must be a measure.json of an exact build of the same model on the same
+    board, of the same kind (measured or modelled). Results: DIR/measure.json, DIR/measure.html.
 
     \b
     Examples:
@@ -76,6 +81,12 @@ def measure(
         click.echo(f"closed loop: {result['outcome']}")
     else:
         _print(result)
+    final = result["rounds"][-1] if closed_loop else {"mismatches": result["agreement"]["mismatches"]}
+    if final.get("mismatches"):
+        raise HardwareMismatch(
+            f"the {result.get('target', 'measured')} hardware disagrees with the emulator on {final['mismatches']} "
+            "samples (results written): a hardware, bitstream or generator defect"
+        )
 
 
 def _closed_loop(build_dir: str, budget: float | None, run, log) -> dict:  # noqa: ANN001
@@ -93,9 +104,18 @@ def _closed_loop(build_dir: str, budget: float | None, run, log) -> dict:  # noq
     return closed_loop(build_dir, user, run, rebuild, config.budget, log=log)
 
 
+def _energy_text(e: dict) -> str:
+    error = "" if e.get("stderr_j") is None else f" ± {e['stderr_j'] * 1e9:.3f}"
+    return f"{e['joules'] * 1e9:.3f}{error} nJ/inference ({e.get('label', '')}"
+
+
 def _print(r: dict) -> None:
-    a, g, e = r["accuracy"], r["agreement"], r["energy"]
+    a, g, e, d = r["accuracy"], r["agreement"], r["energy"], r.get("design") or {}
     click.echo(f"target        {r['target']} ({r['target_reason']})")
+    if d:
+        click.echo(f"design        timing, agreement: {d['agreement_timing']}; energy: {d['energy']}")
+        if d.get("note"):
+            click.echo(f"              NOTE: {d['note']}")
     click.echo(f"accuracy      {100 * a['hardware']:.2f} % on {a['samples']} samples "
                f"(emulator: plan {100 * a['emulator_plan']:.2f} %)")  # fmt: skip
     if a.get("original_model_agreement"):
@@ -104,15 +124,23 @@ def _print(r: dict) -> None:
         click.echo(
             f"your model    exact arithmetic {agreement_from_json(a['original_model_agreement']).describe()}"
         )
-    click.echo(f"agreement     {g['samples'] - g['mismatches']}/{g['samples']} samples equal the emulator"
-               + ("" if g["bit_exact"] else "  <-- HARDWARE/BITSTREAM DEFECT"))  # fmt: skip
+    click.echo(f"agreement     {g['samples'] - g['mismatches']}/{g['samples']} samples equal the emulator "
+               f"({g.get('label', '')})" + ("" if g["bit_exact"] else "  <-- HARDWARE/BITSTREAM DEFECT"))  # fmt: skip
     click.echo(f"throughput    {r['throughput'].get('inferences_per_second', 0):,.0f} inferences/s "
                f"({r['throughput'].get('timing', '')})")  # fmt: skip
     if e["plan"]:
-        click.echo(f"energy        {e['plan']['joules'] * 1e9:.3f} ± {e['plan']['stderr_j'] * 1e9:.3f} nJ/inference "
-                   f"({e['plan'].get('label', '')})")  # fmt: skip
+        click.echo(f"energy plan   {_energy_text(e['plan'])}, {e['plan'].get('design', '')})")
+    if e["exact"]:
+        click.echo(
+            f"energy exact  {_energy_text(e['exact'])}, {e['exact'].get('design') or e['exact'].get('source', '')})"
+        )
     s = e["saving"]
-    if s["measured"] is not None:
-        click.echo(f"saving        {100 * s['measured']:.1f} ± {100 * s['measured_stderr']:.1f} % measured vs "
-                   f"{100 * (s['predicted_selection'] or 0):.1f} % predicted by the selection")  # fmt: skip
+    if s["value"] is not None:
+        predicted = s["predicted_selection"]
+        vs = (
+            "no selection ran (a user plan)"
+            if predicted is None
+            else f"{100 * predicted:.1f} % predicted by the selection (modelled)"
+        )
+        click.echo(f"saving        {100 * s['value']:.2f} ± {100 * s['stderr']:.2f} % {s['label']} vs {vs}")
     click.echo(f"report        {r['report']}")

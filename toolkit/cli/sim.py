@@ -6,7 +6,7 @@ import json
 
 import click
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import HardwareMismatch, ToolkitError
 
 
 @click.command()
@@ -45,6 +45,7 @@ def sim(
     Prints accuracy (and bit-exactness against the emulator), cycles per inference
     (measured and as the generator predicts), inferences per second of the simulated
     hardware at the board clock, yosys area, and MODELLED power and energy per inference.
+    Exit status 3 when the RTL disagrees with the emulator on any sample (2: bad input).
 
     \b
     Examples:
@@ -82,8 +83,13 @@ def sim(
         result["source"] = model_spec
     if as_json:
         click.echo(json.dumps(result))
-        return
-    _print(result)
+    else:
+        _print(result)
+    if result["bit_exact_samples"] != result["n"]:
+        raise HardwareMismatch(
+            f"the simulated RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
+            f"{result['n']} samples: a generator defect"
+        )
 
 
 def _print(r: dict) -> None:

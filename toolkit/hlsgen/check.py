@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.emulator.engine import Emulator
-from toolkit.errors import ToolkitError
+from toolkit.errors import HardwareMismatch, ToolkitError
 from toolkit.hlsgen.csim import PROJECT_NAME, HlsCSim
 from toolkit.models import ir
 
@@ -83,7 +83,7 @@ def csim_check(
 
 
 def compare_with_emulator(csim: HlsCSim, emulator: Emulator, codes: np.ndarray) -> int:
-    """Number of samples (all of them) on which ``csim`` and ``emulator`` agree; else ToolkitError.
+    """Number of samples (all of them) on which ``csim`` and ``emulator`` agree; else HardwareMismatch.
 
     The error names the first IR layer whose traced codes differ on any of the first
     ``TRACED_SAMPLES`` mismatching samples, and the first such sample's index in ``codes``.
@@ -108,13 +108,13 @@ def compare_with_emulator(csim: HlsCSim, emulator: Emulator, codes: np.ndarray) 
         if differs.any():
             row = int(np.argmax(differs))
             col = int(np.argmax(h[row] != e[row]))
-            raise ToolkitError(
+            raise HardwareMismatch(
                 f"hls4ml C-sim differs from the emulator first at layer {layer.name!r} ({layer.kind}), "
                 f"sample {int(traced[row])}: element {col} is {int(h[row, col])} in the C-sim but "
                 f"{int(e[row, col])} in the emulator ({where}; project {csim.hls_model.config.get_output_dir()})"
             )
     first = int(bad[0])
-    raise ToolkitError(
+    raise HardwareMismatch(
         f"hls4ml C-sim differs from the emulator at the output, sample {first} ({where}), but no traced "
         f"layer differs on the traced samples; compare the project {csim.hls_model.config.get_output_dir()}"
     )

@@ -1,6 +1,6 @@
 """The synth build step: run Vitis/Vivado HLS and Vivado on a generated vendor project, where installed.
 
-With the tools on PATH it runs ``hls.tcl`` then ``block_design.tcl`` (logs in
+With the tools on PATH it runs ``hls.tcl`` (the hls4ml accelerator only) then ``block_design.tcl`` (logs in
 ``VENDOR/logs/``), parses the reports (:mod:`toolkit.hlsgen.reports`) and places the
 ``.bit``/``.hwh`` pair with its reports and a ``manifest.json`` (board, part, model and
 plan hashes, tool releases, sha256 of every file) under
@@ -50,13 +50,16 @@ def synth_step(
     """
     log = log or (lambda message: None)
     board = project.board
+    rtl = project.accelerator == "rtl"
     base = {
         "board": board.name,
         "part": board.part,
         "vendor": str(project.path),
-        "hls_tool": project.hls_tool,
+        "accelerator": project.accelerator,
+        "hls_tool": None if rtl else project.hls_tool,
     }
-    tools = {project.hls_tool: shutil.which(project.hls_tool), "vivado": shutil.which("vivado")}
+    names = ("vivado",) if rtl else (project.hls_tool, "vivado")
+    tools = {name: shutil.which(name) for name in names}
     missing = [name for name, path in tools.items() if path is None]
     if missing:
         result = base | {
@@ -64,7 +67,7 @@ def synth_step(
             "missing": missing,
             "message": (
                 f"{' and '.join(missing)} not on PATH, so no bitstream was built here. The vendor project is "
-                f"'{project.path}': on a machine with Vitis HLS and Vivado (2020.2 or later, {board.part} "
+                f"'{project.path}': on a machine with {'Vivado' if rtl else 'Vitis HLS and Vivado'} (2020.2 or later, {board.part} "
                 f"installed) run `toolkit build --from synth` there, or copy that folder and run ./run.sh in it"
             ),
         }
@@ -75,16 +78,20 @@ def synth_step(
     releases = {name: _release(path) for name, path in tools.items()}
     _clear_outputs(project)
     project.logs.mkdir(parents=True, exist_ok=True)
-    logs = {"hls": project.logs / "hls.log", "vivado": project.logs / "vivado.log"}
+    logs = {"vivado": project.logs / "vivado.log"} if rtl else {"hls": project.logs / "hls.log",
+                                                                  "vivado": project.logs / "vivado.log"}  # fmt: skip
     elapsed = {}
-    log(f"synth: [1/2] {project.hls_tool} -f hls.tcl (C-synthesis + IP export; log {logs['hls']})")
-    elapsed["hls_s"] = _run([tools[project.hls_tool], "-f", project.hls_script.name], project.path,
-                            logs["hls"], timeout_s)  # fmt: skip
-    for needed in (project.csynth_xml, project.ip_dir):
-        if not needed.exists():
-            raise ToolkitError(
-                f"{project.hls_tool} finished without writing '{needed}': see log '{logs['hls']}'"
-            )
+    if rtl:
+        log("synth: [1/2] no HLS: the accelerator is the generated RTL the rtl step simulated")
+    else:
+        log(f"synth: [1/2] {project.hls_tool} -f hls.tcl (C-synthesis + IP export; log {logs['hls']})")
+        elapsed["hls_s"] = _run([tools[project.hls_tool], "-f", project.hls_script.name], project.path,
+                                logs["hls"], timeout_s)  # fmt: skip
+        for needed in (project.csynth_xml, project.ip_dir):
+            if not needed.exists():
+                raise ToolkitError(
+                    f"{project.hls_tool} finished without writing '{needed}': see log '{logs['hls']}'"
+                )
     log(
         f"synth: [2/2] vivado -source block_design.tcl (block design, implementation, bitstream; log {logs['vivado']})"
     )
@@ -95,11 +102,11 @@ def synth_step(
         if not needed.is_file():
             raise ToolkitError(f"vivado finished without writing '{needed}': see log '{logs['vivado']}'")
 
-    tool_logs = {project.hls_tool: logs["hls"], "vivado": logs["vivado"]}
+    tool_logs = {"vivado": logs["vivado"]} | ({} if rtl else {project.hls_tool: logs["hls"]})
     for name in tools:  # a tool whose -version said nothing: take the release from its log's banner
         releases[name] = releases[name] or reports.tool_release(tool_logs[name].read_text(errors="replace"))
     parsed = {
-        "hls": reports.parse_csynth_xml(project.csynth_xml),
+        "hls": None if rtl else reports.parse_csynth_xml(project.csynth_xml),
         "utilization": reports.parse_utilization(project.reports / "utilization.rpt"),
         "timing": reports.parse_timing_summary(project.reports / "timing_summary.rpt"),
         "power": reports.parse_power(project.reports / "power.rpt"),
@@ -110,6 +117,14 @@ def synth_step(
             f"TNS {parsed['timing']['tns_ns']} ns): see '{project.reports / 'timing_summary.rpt'}'; the "
             "bitstream was not placed"
         )
+    from toolkit_overlay.bitstream import check_bitstream
+    from toolkit_overlay.errors import OverlayError
+
+    try:  # whatever a tool on PATH wrote: placed only if it is a bitstream for this part
+        header = check_bitstream(project.bitstream, board.part)
+    except OverlayError as exc:
+        raise ToolkitError(f"vivado's output was refused, nothing was placed: {exc}") from None
+    parsed["bitstream_header"] = header
     dest = place_bitstream(project, bitstreams, model_hash, plan_hash, releases, parsed)
     result = base | {
         "status": "passed",
@@ -151,7 +166,8 @@ def place_bitstream(
         (tmp / "reports").mkdir()
         for name in REPORT_FILES:
             shutil.copy2(project.reports / name, tmp / "reports" / name)
-        shutil.copy2(project.csynth_xml, tmp / "reports" / "csynth.xml")
+        if project.accelerator == "hls4ml":
+            shutil.copy2(project.csynth_xml, tmp / "reports" / "csynth.xml")
         files = {str(p.relative_to(tmp)): sha256_file(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
         manifest = {
             "format": MANIFEST_FORMAT,
@@ -162,6 +178,8 @@ def place_bitstream(
             "clock_mhz": project.board.clock_mhz,
             "model_hash": model_hash,
             "plan_hash": plan_hash,
+            "accelerator": project.accelerator,
+            "rtl_design_hash": (project.rtl or {}).get("design_hash"),
             "stream": project.stream,
             "tools": tools,
             "timing_met": parsed["timing"]["met"],

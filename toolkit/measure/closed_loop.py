@@ -107,7 +107,8 @@ def closed_loop(
             "confidence": loss.confidence, "losses": loss.losses, "gains": loss.gains, "samples": loss.n,
             "holds": holds, "mismatches": result["agreement"]["mismatches"],
             "energy_saving_predicted": result["energy"]["saving"]["predicted_selection"],
-            "energy_saving_measured": result["energy"]["saving"]["measured"],
+            "energy_saving": result["energy"]["saving"]["value"],
+            "energy_saving_label": result["energy"]["saving"]["label"],
         })  # fmt: skip
         log(f"closed loop round {index + 1}: selection budget {selection_budget:g}, measured loss {loss.point:.2f} "
             f"points ({loss.losses} lost, {loss.gains} gained of {loss.n}), upper {100 * loss.confidence:g}% bound "

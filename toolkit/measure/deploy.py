@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cache import atomic_path
-from toolkit.errors import ToolkitError
+from toolkit.errors import EXIT_MISMATCH, HardwareMismatch, ToolkitError
 
-MISMATCH_EXIT = 3  # python -m toolkit_overlay measure: results written, outputs differ from the emulator
+MISMATCH_EXIT = EXIT_MISMATCH  # python -m toolkit_overlay measure: results written, outputs differ
 
 
 @dataclass
@@ -79,7 +79,7 @@ def deploy(
             raise ToolkitError(f"the board's results.json is not JSON ({exc})") from None
     log = measured.stdout + measured.stderr
     if measured.returncode == MISMATCH_EXIT:
-        raise ToolkitError(
+        raise HardwareMismatch(
             f"{results.get('mismatches')} of {results.get('samples')} samples on {host} differ from the emulator: "
             f"a hardware/bitstream defect (results in {out_path})"
         )

@@ -25,7 +25,8 @@ def write_report(result: dict[str, Any], build_dir: Path) -> Path:
         _table("Timing", _timing_rows(result)),
         _table("Energy per inference", _energy_rows(result)),
         _table("Modelled dynamic power per module (mW, from RTL toggle activity)", _module_rows(result)),
-        _figure("Power trace", _power_plot(result)),
+        _table("Power model (modelled, not measured): inputs and assumptions", _model_rows(result)),
+        _figure("Power trace (measured)", _power_plot(result)),
         _figure("Energy: exact vs plan", _energy_plot(result)),
     ]
     for name, title in (("sensitivity.png", "Per-layer sensitivity (selection)"),
@@ -56,9 +57,17 @@ def _header(r: dict[str, Any]) -> str:
         else f"<p class='bad'>DEFECT: {agree['mismatches']} of {agree['samples']} samples differ from the "
         f"emulator (first: {agree['first_mismatches'][:5]}): a hardware or bitstream defect.</p>"
     )
+    d = r.get("design") or {}
+    design = (
+        f"<p>Timing and agreement: <b>{html.escape(d['agreement_timing'])}</b>. Energy: "
+        f"<b>{html.escape(d['energy'])}</b>.</p>" if d else ""
+    )  # fmt: skip
+    if d.get("note"):
+        design += f"<p class='bad'>Note: {html.escape(d['note'])}.</p>"
     return (
         f"<h1>{html.escape(r['package'].get('model', ''))} on {html.escape(r['board'])}</h1>"
         f"<p>Target: <b>{r['target']}</b> ({html.escape(r['target_reason'])}); build {html.escape(r['build'])}</p>"
+        + design
         + verdict
     )
 
@@ -98,26 +107,58 @@ def _timing_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
             if not isinstance(v, list | dict)]  # fmt: skip
 
 
+def _joules(value: dict[str, Any]) -> str:
+    error = value.get("stderr_j")
+    text = f"{value['joules'] * 1e9:.3f} nJ"
+    return text + (f" ± {error * 1e9:.3f} ({value.get('error_note') or 'standard error'})" if error is not None
+                   else " (modelled: no measurement error)")  # fmt: skip
+
+
 def _energy_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     e = r["energy"]
     rows = []
     for label, value in (("plan", e["plan"]), ("exact", e["exact"])):
         if value:
-            rows.append((f"{label} ({value.get('label', '')})",
-                         f"{value['joules'] * 1e9:.3f} nJ ± {value.get('stderr_j', 0.0) * 1e9:.3f}"))  # fmt: skip
+            where = value.get("design") or value.get("source") or ""
+            rows.append((f"{label}: {value.get('label', '')}, {where}", _joules(value)))
     s = e["saving"]
     rows.append(
         ("saving predicted by the selection (" + s["predicted_label"] + ")", _pct(s["predicted_selection"]))
     )
-    measured = "n/a" if s["measured"] is None else f"{_pct(s['measured'])} ± {_pct(s['measured_stderr'])}"
-    rows.append((f"saving measured ({s['measured_label'] or 'needs an exact baseline'})", measured))
+    if s["value"] is None:
+        rows.append(("saving", "n/a (needs an exact baseline: --baseline on a board)"))
+    else:
+        rows.append((f"saving, {s['label']} ({s.get('design') or ''})",
+                     f"{_pct(s['value'])} ± {_pct(s['stderr'])} ({s['error_note']})"))  # fmt: skip
     if r["power"] is None:
         rows.append(("power", "not measured (no meter: use --meter)"))
     return rows
 
 
+def _model_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    power = r.get("power") or {}
+    if power.get("label") != "modelled":
+        return []
+    rows: list[tuple[str, str]] = []
+    for label, value in (
+        ("plan", (r["energy"] or {}).get("plan")),
+        ("exact", (r["energy"] or {}).get("exact")),
+    ):
+        if value and value.get("label") == "modelled":
+            for key in ("method", "basis"):
+                if value.get(key):
+                    rows.append((f"{label}: {key}", str(value[key])))
+            for key, v in (value.get("inputs") or {}).items():
+                if not isinstance(v, dict):
+                    rows.append((f"{label}: {key.replace('_', ' ')}", _num(v)))
+    for key, v in (power.get("model") or {}).items():
+        rows.append((key.replace("_", " "), _num(v)))
+    return rows
+
+
 def _module_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
-    plan, exact = r["energy"].get("plan_modules"), (r["energy"]["exact"] or {}).get("per_module_dynamic_w")
+    plan = ((r["energy"]["plan"] or {}).get("inputs") or {}).get("per_module_dynamic_w")
+    exact = ((r["energy"]["exact"] or {}).get("inputs") or {}).get("per_module_dynamic_w")
     if not plan:
         return []
     exact = exact or {}
@@ -161,8 +202,8 @@ def _png(fig: Any, plt: Any) -> bytes:
 
 def _power_plot(r: dict[str, Any]) -> bytes | None:
     power = r.get("power")
-    if not power or not power.get("trace", {}).get("t_s"):
-        return None
+    if not power or power.get("label") != "measured" or not (power.get("trace") or {}).get("t_s"):
+        return None  # a model is not a trace of samples: its inputs are in the power-model table
     trace = power["trace"]
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3.5))
@@ -186,19 +227,23 @@ def _energy_plot(r: dict[str, Any]) -> bytes | None:
         return None
     plt = _plt()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    kind = e["plan"].get("label", "")
     values = [e["exact"]["joules"] * 1e9, e["plan"]["joules"] * 1e9]
-    errors = [e["exact"].get("stderr_j", 0.0) * 1e9, e["plan"]["stderr_j"] * 1e9]
+    errors = [(v.get("stderr_j") or 0.0) * 1e9 for v in (e["exact"], e["plan"])]
     ax1.bar(["exact", "plan"], values, yerr=errors, color=["lightgray", "tab:green"], capsize=4)
-    ax1.set_ylabel("energy per inference (nJ)")
-    ax1.set_title(e["plan"].get("label", ""), fontsize=8)
+    ax1.set_ylabel(f"energy per inference (nJ, {kind})")
+    ax1.set_title(f"{kind}: {e['plan'].get('design', '')}", fontsize=8)
     s = e["saving"]
     labels, savings = (
-        ["predicted\n(selection model)", "measured"],
-        [s["predicted_selection"] or 0, s["measured"] or 0],
+        ["predicted\n(selection, modelled)", f"{s['label'] or 'n/a'}\n(RTL / board)"],
+        [
+            s["predicted_selection"] or 0,
+            s["value"] or 0,
+        ],
     )
-    ax2.bar(labels, [100 * v for v in savings], yerr=[0, 100 * (s["measured_stderr"] or 0)], capsize=4,
+    ax2.bar(labels, [100 * v for v in savings], yerr=[0, 100 * (s["stderr"] or 0)], capsize=4,
             color=["tab:purple", "tab:orange"])  # fmt: skip
     ax2.set_ylabel("energy saving of the plan (%)")
-    ax2.set_title("measured vs predicted")
+    ax2.set_title(f"{s['label'] or 'n/a'} vs predicted")
     fig.tight_layout()
     return _png(fig, plt)

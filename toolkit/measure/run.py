@@ -4,8 +4,10 @@ The same board-runtime code (:func:`toolkit_overlay.measure.measure_package`) ru
 cases; only the device differs: the PYNQ device (``board``) or the Verilated design of the
 same model + plan behind a simulated DMA (``sim``). The result adds what only the host
 knows: the emulator's exact-model accuracy, the selection's predicted energy saving, and
-the saving measured (board, against a baseline result of an exact build) or modelled from
-the RTL's toggle activity (sim, against the exact design simulated here).
+the saving: measured on a board (against ``--baseline``, a checked measure.json of an exact
+build), or modelled from the RTL's toggle activity in simulation (plan and exact design through
+:func:`toolkit.measure.energy.modelled_energy`, same samples, same timing basis). Every figure
+carries its provenance (measured / simulated / modelled) and the design it describes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from toolkit.errors import ToolkitError
 
 TARGETS = ("auto", "board", "sim")
 MEASURE_FORMAT = "toolkit-measure"
-BASELINE_SAMPLES = 100  # test samples the exact design is simulated on for its modelled energy
 
 
 def choose_target(target: str) -> tuple[str, str]:
@@ -71,7 +72,7 @@ def measure_build(
     from toolkit_overlay.manifest import verify_package
     from toolkit_overlay.power import parse_meter_spec
 
-    verify_package(package, config["board"])
+    manifest = verify_package(package, config["board"])
     spec = parse_meter_spec(meter) if meter not in (None, "auto") else None
     chosen, why = choose_target(target)
     if chosen == "sim" and spec is not None and spec.kind not in ("model", "none"):
@@ -79,11 +80,25 @@ def measure_build(
             f"--meter {meter!r} measures a real supply, but the target is the simulated hardware: "
             "use --meter model (the RTL's modelled power) or --target board"
         )
+    if (
+        chosen == "sim"
+        and spec is not None
+        and spec.kind == "model"
+        and (spec.static_w, spec.dynamic_w) != (None, None)
+    ):
+        raise ToolkitError(
+            f"--meter {meter!r}: in simulation the power comes from the RTL's toggle activity, not from given "
+            "watts: use --meter model (or none)"
+        )
+    base = check_baseline(baseline, config["board"], manifest) if baseline is not None else None
     log(f"target: {chosen} ({why})")
     if chosen == "board":
         results = _on_board(package, config["board"], meter or "auto", samples, limit, log)
     else:
-        results = _on_sim(folder, package, config["board"], meter or "model", samples, limit, log)
+        results = _on_sim(folder, package, config["board"], limit, log)
+    results["power"] = results.get("power")
+    if chosen == "sim" and (spec is None or spec.kind == "model"):
+        results["power"] = _sim_energy(folder, config["board"], package, limit, log)
     selection = read_json_if_exists(folder / "approx" / "selection.json")
     out = {
         "format": MEASURE_FORMAT,
@@ -92,6 +107,12 @@ def measure_build(
         "board": config["board"],
         "target": chosen,
         "target_reason": why,
+        "design": _design(chosen, manifest.accelerator, read_json_if_exists(folder / "sim.json")),
+        "plan": {
+            "hash": manifest.raw.get("plan_hash"),
+            "exact": manifest.raw.get("plan_exact"),
+            "model_hash": manifest.raw.get("model_hash"),
+        },  # fmt: skip
         "accuracy": {
             "hardware": results["accuracy"],
             "emulator_plan": results["expected_accuracy"],
@@ -101,6 +122,7 @@ def measure_build(
             "original_model_agreement": read_json_if_exists(folder / "quantize" / AGREEMENT_FILE),
         },
         "agreement": {
+            "label": "simulated" if chosen == "sim" else "measured",
             "samples": results["samples"],
             "mismatches": results["mismatches"],
             "bit_exact": results["bit_exact"],
@@ -109,7 +131,7 @@ def measure_build(
         "latency": results["latency"],
         "throughput": results["throughput"],
         "power": results["power"],
-        "energy": _energy(folder, config, chosen, results, selection, baseline, log),
+        "energy": _energy(results, selection, base, baseline),
         "runtime": results["runtime"],
         "package": results["package"],
     }
@@ -130,9 +152,8 @@ def _on_board(package: Path, board: str, meter: str, samples: int, limit: int | 
                            log=log)  # fmt: skip
 
 
-def _on_sim(
-    folder: Path, package: Path, board: str, meter: str, samples: int, limit: int | None, log: Any
-) -> dict:
+def _on_sim(folder: Path, package: Path, board: str, limit: int | None, log: Any) -> dict:
+    """Agreement and simulated timing of the generated RTL behind a simulated DMA (no power: see _sim_energy)."""
     from toolkit_overlay.measure import measure_package
 
     from toolkit.boards import load_board
@@ -148,69 +169,104 @@ def _on_sim(
     made = build(design, activity=False)
     with RtlDevice(design, made) as rtl:
         device = SimDevice(rtl, facts.clock_mhz)
-        return measure_package(package, meter=meter, samples=samples, device=device, board=board, limit=limit,
-                               log=log)  # fmt: skip
+        return measure_package(package, meter="none", device=device, board=board, limit=limit, log=log)
 
 
-def _energy(folder: Path, config: dict, target: str, results: dict, selection: dict | None,
-            baseline: Path | str | None, log: Any) -> dict[str, Any]:  # fmt: skip
-    """Energy per inference of the plan, and its saving against the exact design: predicted vs measured."""
-    plan_energy = (results.get("power") or {}).get("energy")
+def _sim_energy(folder: Path, board: str, package: Path, limit: int | None, log: Any) -> dict[str, Any]:
+    """Modelled energy per inference of the plan and of the exact design, by one function on the same samples."""
+    import numpy as np
+
+    from toolkit.boards import load_board
+    from toolkit.measure.energy import DEFAULT_CHUNKS, exact_plan, modelled_energy
+    from toolkit.pipeline.steps import load_build
+
+    facts = load_board(board)
+    model_ir, _, plan = load_build(folder)
+    with np.load(package / "vectors.npz") as f:
+        codes = f["x_codes"][:limit]
+    chunks = min(DEFAULT_CHUNKS, len(codes))
+    log(
+        f"energy: modelling the plan and the exact design on the same {len(codes)} samples ({chunks} batches)"
+    )
+    plan_e = modelled_energy(model_ir, plan, facts, codes, chunks)
+    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes, chunks)
+    return {"label": "modelled", "meter": None, "scope": "modelled on-chip dynamic power of the PL design",
+            "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e}  # fmt: skip
+
+
+def _design(target: str, accelerator: dict[str, Any], sim: dict[str, Any] | None) -> dict[str, Any]:
+    """Which design each group of numbers describes (the board's bitstream, or a simulated RTL)."""
+    from toolkit.measure.energy import RTL_DESIGN
+
+    kind = accelerator.get("kind", "hls4ml")
+    deployed = "generated RTL (tk_accel)" if kind == "rtl" else "hls4ml design (HLS IP)"
+    if target == "board":
+        return {"accelerator": kind, "agreement_timing": f"measured on the board's bitstream ({deployed})",
+                "energy": f"measured on the board's bitstream ({deployed})", "note": None}  # fmt: skip
+    note = None
+    if kind != "rtl":
+        note = (f"the package's bitstream holds the {deployed}; every number here comes from the toolkit's "
+                "generated RTL of the same plan, not from the HLS design")  # fmt: skip
+    return {"accelerator": kind, "agreement_timing": f"simulated: {RTL_DESIGN}",
+            "energy": f"modelled: {RTL_DESIGN}", "note": note}  # fmt: skip
+
+
+def check_baseline(path: Path | str, board: str, manifest: Any) -> dict[str, Any]:
+    """A ``--baseline`` measure.json: same board, same model hash, an exact plan; else ToolkitError."""
+    try:
+        base = read_json_if_exists(Path(path))
+    except json.JSONDecodeError as exc:
+        raise ToolkitError(f"--baseline '{path}' is not JSON ({exc})") from None
+    if not isinstance(base, dict) or base.get("format") != MEASURE_FORMAT:
+        raise ToolkitError(f"--baseline '{path}' is not a measure.json written by `toolkit measure`")
+    if base.get("board") != board:
+        raise ToolkitError(f"--baseline '{path}' was measured on {base.get('board')!r}, this build is for {board!r}: "
+                           "expected a baseline of the same board")  # fmt: skip
+    model = manifest.raw.get("model_hash")
+    plan = base.get("plan") or {}
+    if plan.get("model_hash") != model:
+        raise ToolkitError(f"--baseline '{path}' measured model {plan.get('model_hash')!r}, this build's is "
+                           f"{model!r}: expected an exact build of the same model")  # fmt: skip
+    if plan.get("exact") is not True:
+        raise ToolkitError(f"--baseline '{path}' measured a build whose plan is not exact: expected an exact "
+                           "build (toolkit build --plan with every layer exact)")  # fmt: skip
+    energy = (base.get("energy") or {}).get("plan")
+    if not energy or energy.get("joules") is None:
+        raise ToolkitError(
+            f"--baseline '{path}' has no energy per inference (was it measured without a meter?)"
+        )
+    return energy | {"source": str(path)}
+
+
+def _energy(
+    results: dict, selection: dict | None, base: dict | None, baseline: Path | str | None
+) -> dict[str, Any]:
+    """Energy per inference of the plan and the exact design, and the saving: each labelled by its provenance."""
+    from toolkit.measure.energy import saving
+
+    power = results.get("power") or {}
+    plan_energy = power.get("energy")
+    exact = power.get("exact_energy")
+    if base is not None:
+        if plan_energy is not None and base.get("label") != plan_energy.get("label"):
+            raise ToolkitError(
+                f"--baseline '{baseline}' holds a {base.get('label')} energy, this run's is "
+                f"{plan_energy.get('label')}: expected the same kind (both measured or both modelled)"
+            )
+        exact = base
     out: dict[str, Any] = {
         "plan": plan_energy,
-        "exact": None,
+        "exact": exact,
         "saving": {
             "predicted_selection": (selection or {}).get("energy", {}).get("reduction"),
-            "predicted_label": "selection's LUT-switch energy model of the multipliers (toolkit/select/energy.py)",
-            "measured": None,
-            "measured_stderr": None,
-            "measured_label": None,
+            "predicted_label": "modelled: the selection's LUT-switch energy model of the multipliers "
+            "(toolkit/select/energy.py)",
+            "value": None,
+            "stderr": None,
+            "label": None,
+            "error_note": None,
         },
     }
-    if plan_energy is None:
-        return out
-    if baseline is not None:
-        try:
-            base = read_json_if_exists(Path(baseline))
-        except json.JSONDecodeError:
-            base = None
-        if base is None or not (base.get("energy") or {}).get("plan"):
-            raise ToolkitError(f"--baseline '{baseline}' is not a measure.json with a measured energy")
-        out["exact"] = base["energy"]["plan"] | {"source": str(baseline)}
-    elif target == "sim":
-        out["exact"] = _exact_sim_energy(folder, config, log)
-    sim = read_json_if_exists(folder / "sim.json")
-    if target == "sim" and sim and sim.get("power"):
-        out["plan_modules"] = sim["power"]["per_module_dynamic_w"]
-    if out["exact"]:
-        e_plan, e_exact = plan_energy["joules"], out["exact"]["joules"]
-        se_plan, se_exact = plan_energy["stderr_j"], out["exact"].get("stderr_j", 0.0)
-        saving = 1 - e_plan / e_exact
-        rel = ((se_plan / e_plan) ** 2 + (se_exact / e_exact) ** 2) ** 0.5 if e_plan > 0 else 0.0
-        out["saving"] |= {
-            "measured": saving,
-            "measured_stderr": abs(e_plan / e_exact) * rel,
-            "measured_label": plan_energy.get("label", "measured") + " differential energy per inference",
-        }
+    if plan_energy is not None and exact is not None:
+        out["saving"] |= saving(plan_energy, exact)
     return out
-
-
-def _exact_sim_energy(folder: Path, config: dict, log: Any) -> dict[str, Any]:
-    """Modelled dynamic energy per inference of the exact design (no plan), from its RTL activity."""
-    from toolkit.models.datasets import load_dataset
-    from toolkit.models.loading import load_keras_file
-    from toolkit.models.reader import read_model
-    from toolkit.rtlgen.run import simulate
-
-    log(f"baseline: simulating the exact design on {BASELINE_SAMPLES} samples for its modelled energy")
-    model_ir, _ = read_model(load_keras_file(folder / "model.h5"))
-    sim = simulate(model_ir, load_dataset(config["data"]), None, config["board"], limit=BASELINE_SAMPLES)
-    power = sim["power"]
-    return {
-        "joules": power["dynamic_energy_per_inference_j"],
-        "stderr_j": 0.0,
-        "label": "modelled (RTL toggle activity x yosys cells), dynamic",
-        "source": "exact design simulated",
-        "per_module_dynamic_w": power["per_module_dynamic_w"],
-        "lut": sim["area"]["total"]["lut"],
-    }

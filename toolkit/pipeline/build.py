@@ -33,9 +33,10 @@ STEPS: tuple[Step, ...] = (
     Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})"),
-    Step("rtl", steps.rtl, ("sim.json",), ("board",),
-         lambda r: r.get("message") or f"RTL == emulator on {r['bit_exact_samples']}/{r['n']}, "
-         f"{r['cycles']['interval']:.0f} cycles/inference, {r['power_w']:.3f} W modelled"),
+    Step("rtl", steps.rtl, ("sim.json",), ("board", "accelerator"),
+         lambda r: r.get("message") or f"{r.get('simulated', 'generated RTL')} == emulator on "
+         f"{r['bit_exact_samples']}/{r['n']}, {r['cycles']['interval']:.0f} cycles/inference, "
+         f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else "")),
     Step("synth", steps.synth, ("vendor", "synth.json"), ("bitstreams",), lambda r: r.get("message", "")),
     Step("package", package, ("package",), (), lambda r: r.get("message", "")),
 )  # fmt: skip

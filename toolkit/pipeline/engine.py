@@ -41,7 +41,8 @@ class BuildConfig:
     quantize: str = "auto"  # auto | density | keep
     fold_batchnorm: bool = False  # fold BN into re-quantized weights instead of deploying it exactly
     seed: int = 0
-    backend: str = "Vitis"
+    backend: str = "Vitis"  # hls4ml's backend (Vivado or Vitis HLS flavour of its project)
+    accelerator: str = "hls4ml"  # what the bitstream holds: the hls4ml design or the generated RTL
     io_type: str = "io_parallel"
     strategy: str = "Latency"
     bitstreams: str | None = None  # where synthesized .bit/.hwh land (None: the repo's bitstreams/)

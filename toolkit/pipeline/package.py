@@ -40,6 +40,24 @@ def stream_formats(model_ir: Any, data_bits: int) -> dict[str, Any]:
     return {"data_bits": data_bits, **sides}
 
 
+def plan_is_exact(plan: Any) -> bool:
+    """True when every layer of ``plan`` multiplies exactly and has no correction (an exact build)."""
+    return all(lp.design.family == "exact" and lp.correction is None for lp in plan.layers.values())
+
+
+def accelerator_record(kind: str, sim: dict[str, Any] | None, synth: dict[str, Any]) -> dict[str, Any]:
+    """What the package's bitstream holds (or will hold) and which design the simulation ran."""
+    design = (sim or {}).get("design") or {}
+    return {
+        "kind": kind,  # hls4ml: the HLS IP of the hls4ml project; rtl: the generated RTL (tk_accel)
+        "design": "generated RTL (tk_accel)" if kind == "rtl" else "hls4ml design (HLS IP toolkit_axis_top)",
+        "rtl_design_hash": synth.get("rtl_design_hash") if kind == "rtl" else None,
+        "simulated": design.get("simulated"),
+        "simulated_design_hash": design.get("design_hash"),
+        "simulated_is_deployed": bool(design.get("is_deployed_design")),
+    }
+
+
 def package(ctx: BuildContext) -> dict[str, Any]:
     """Assemble ``package/`` from the build folder (bitstream only if the synth step built one)."""
     from toolkit_overlay.manifest import write_manifest
@@ -81,11 +99,14 @@ def package(ctx: BuildContext) -> dict[str, Any]:
         "output_scale": model_ir.output_precision.scale,
     }
     sim = read_json_if_exists(ctx.dir / "sim.json")
+    fields["accelerator"] = accelerator_record(ctx.config.accelerator, sim, synth)
+    fields["plan_exact"] = plan is None or plan_is_exact(plan)
     if sim and sim.get("power"):
         power = sim["power"]
         fields["modelled_power"] = {k: power[k] for k in ("label", "static_w", "dynamic_w", "clock_mhz")}
     manifest = write_manifest(pkg, fields)
     note = "" if bitstream else " (no bitstream: the synth step did not run here)"
+    note = f" ({ctx.config.accelerator} accelerator)" + note
     return {
         "samples": int(len(codes)),
         "bitstream": bitstream,

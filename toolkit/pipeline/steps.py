@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import HardwareMismatch, ToolkitError
 from toolkit.pipeline.engine import BuildContext
 
 QUANTIZE_POLICIES = ("auto", "density", "keep")
@@ -185,7 +185,12 @@ def hls(ctx: BuildContext) -> dict[str, Any]:
 
 
 def rtl(ctx: BuildContext) -> dict[str, Any]:
-    """Verilator simulation of the generated RTL on the test set: bit-exactness, cycles, area, modelled power."""
+    """Verilator simulation of the accelerator's RTL on the test set: bit-exactness, cycles, area, modelled power.
+
+    ``--accelerator rtl``: the generated RTL, which is what the bitstream holds. ``hls4ml``: the
+    generated RTL of the same plan, and the result says that it is not the deployed design
+    (simulating the Verilog Vitis HLS produces is not built yet).
+    """
     from toolkit.rtlgen.build_dir import sim_step
     from toolkit.rtlgen.verilator import find_verilator
 
@@ -194,9 +199,10 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
     except ToolkitError as exc:
         return {"status": "not_run", "message": str(exc)}
     result = sim_step(ctx.dir, out=ctx.stage / "sim.json")
+    simulated = result["design"]["simulated"]
     if result["bit_exact_samples"] != result["n"]:
-        raise ToolkitError(
-            f"the RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
+        raise HardwareMismatch(
+            f"the {simulated} disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
             f"{result['n']} test samples: a generator defect (see `toolkit sim --build {ctx.dir}`)"
         )
     return {
@@ -204,25 +210,53 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
     } | {
         "power_w": (result.get("power") or {}).get("total_w"),
         "lut": (result.get("area") or {}).get("total", {}).get("lut"),
+        "simulated": simulated,
+        "design_hash": result["design"]["design_hash"],
+        "note": result["design"]["note"],
     }
 
 
 def synth(ctx: BuildContext) -> dict[str, Any]:
-    """Vendor projects for the board (HLS + block design Tcl); runs Vitis/Vivado only where installed."""
+    """Vendor project for the board (block design Tcl around the accelerator); runs the tools only where installed.
+
+    ``--accelerator rtl`` puts the generated RTL in the block design; it must be the design the
+    rtl step simulated (same hash as ``sim.json``), so the bitstream is the verified design.
+    """
     from toolkit_overlay.manifest import plan_hash
 
-    from toolkit.cache import write_atomic_json
+    from toolkit.cache import read_json_if_exists, write_atomic_json
     from toolkit.hlsgen.vendor import generate_vendor_project
     from toolkit.hlsgen.vendor_synth import synth_step
     from toolkit.pipeline.package import stream_formats
 
-    model_ir, _, _ = load_build(ctx.dir, with_plan=False)
+    model_ir, _, plan = load_build(ctx.dir)
     stream = stream_formats(model_ir, ctx.board.dma_data_bits)
-    project = generate_vendor_project(ctx.dir / "hls", ctx.stage / "vendor", ctx.board, stream)
+    accelerator = ctx.config.accelerator
+    design = None
+    if accelerator == "rtl":
+        from toolkit.rtlgen.generate import generate
+
+        design = generate(model_ir, plan, axis_bits=ctx.board.dma_data_bits)
+        sim = read_json_if_exists(ctx.dir / "sim.json")
+        if sim is None:
+            raise ToolkitError(
+                "--accelerator rtl deploys only RTL that the rtl step simulated bit-exact, and it did not run "
+                "here (Verilator missing): install Verilator and run `toolkit build --from rtl`"
+            )
+        if sim.get("design_hash") != design.key():
+            raise ToolkitError(
+                f"the RTL to deploy ({design.key()}) is not the design the rtl step simulated "
+                f"({sim.get('design_hash')}): rerun `toolkit build --from rtl`"
+            )
+    project = generate_vendor_project(
+        ctx.dir / "hls" if accelerator == "hls4ml" else None, ctx.stage / "vendor", ctx.board, stream,
+        accelerator=accelerator, rtl_design=design,
+    )  # fmt: skip
     result = synth_step(
         project, model_hash=model_ir.model_hash(), plan_hash=plan_hash(ctx.dir / "plan.json"),
         bitstreams=ctx.config.bitstreams, log=ctx.log,
     )  # fmt: skip
     result = ctx.relocate(result)  # the project moves into the build folder when the step returns
+    result["rtl_design_hash"] = design.key() if design is not None else None
     write_atomic_json(ctx.stage / "synth.json", result)
     return result

@@ -55,6 +55,21 @@ def read_build_dir(path: Path | str) -> BuildFolder:
     return BuildFolder(path, model, plan if plan.exists() else None, meta["board"], data, meta)
 
 
+GENERATED_RTL = "generated RTL (tk_accel)"
+
+
+def describe_design(accelerator: str, design_hash: str) -> dict[str, Any]:
+    """Which design the simulated numbers describe, and whether it is the one the bitstream holds."""
+    same = accelerator == "rtl"
+    note = None if same else (
+        "the bitstream holds the hls4ml design; these cycles, activity and modelled power come from the "
+        "toolkit's generated RTL of the same plan, not from the HLS design (build with --accelerator rtl "
+        "to deploy the simulated design)"
+    )  # fmt: skip
+    return {"simulated": GENERATED_RTL, "design_hash": design_hash, "accelerator": accelerator,
+            "is_deployed_design": same, "note": note}  # fmt: skip
+
+
 def sim_step(
     path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True, out: Path | None = None
 ) -> dict[str, Any]:
@@ -75,5 +90,6 @@ def sim_step(
     plan = load_plan(folder.plan, model_ir) if folder.plan else None
     result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area)
     result["source"] = str(folder.path)
+    result["design"] = describe_design(folder.meta.get("accelerator", "hls4ml"), result["design_hash"])
     write_atomic_json(Path(out) if out is not None else folder.path / "sim.json", result)
     return result

@@ -238,16 +238,32 @@ def _forks(streams: dict, links: dict[int, list[str]], out_net: str) -> tuple[li
     return forks, packer
 
 
+def _xif(kind: str, what: str) -> str:
+    """A Vivado X_INTERFACE_INFO attribute (``kind`` e.g. interface:axis, ``what`` e.g. "s_axis TDATA")."""
+    return f'X_INTERFACE_INFO = "xilinx.com:{kind}:1.0 {what}"'
+
+
 def _top(d: RtlDesign) -> str:
     ai, ao = d.axis_in, d.axis_out
     clock = ("ap_clk", "ap_rst_n")
-    ports = [Port("input", "ap_clk"), Port("input", "ap_rst_n"), Port("input", "s_axis_tdata", ai.data_bits),
-             Port("input", "s_axis_tvalid"), Port("output", "s_axis_tready"), Port("input", "s_axis_tlast"),
-             Port("output", "m_axis_tdata", ao.data_bits), Port("output", "m_axis_tvalid"),
-             Port("input", "m_axis_tready"), Port("output", "m_axis_tlast")]  # fmt: skip
+    clk = (_xif("signal:clock", "ap_clk CLK"),
+           'X_INTERFACE_PARAMETER = "ASSOCIATED_BUSIF s_axis:m_axis, ASSOCIATED_RESET ap_rst_n"')  # fmt: skip
+    rst = (_xif("signal:reset", "ap_rst_n RST"), 'X_INTERFACE_PARAMETER = "POLARITY ACTIVE_LOW"')
+    ports = [Port("input", "ap_clk", 1, clk), Port("input", "ap_rst_n", 1, rst)]
+    for bus, inward, bits in (("s_axis", True, ai.data_bits), ("m_axis", False, ao.data_bits)):
+        into, out = ("input", "output") if inward else ("output", "input")
+        for signal, direction, width in (("TDATA", into, bits), ("TVALID", into, 1), ("TREADY", out, 1),
+                                         ("TLAST", into, 1)):  # fmt: skip
+            ports.append(
+                Port(
+                    direction, f"{bus}_{signal.lower()}", width, (_xif("interface:axis", f"{bus} {signal}"),)
+                )
+            )
     lines = [
         f"// AXI-Stream in: {ai.describe()}.",
         f"// AXI-Stream out: {ao.describe()}.",
+        "// X_INTERFACE attributes: Vivado's module reference (hls/vendor/accel_rtl.tcl) sees two AXI-Stream",
+        "// interfaces on ap_clk / ap_rst_n; simulators ignore them.",
         header(TOP, ports),
     ]
     nets = {"s0": ai.code_bits} | {f"s{s.index}": s.out_bits for s in d.stages}

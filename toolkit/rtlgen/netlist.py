@@ -19,6 +19,7 @@ class Port:
     direction: str
     name: str
     bits: int = 1
+    attributes: tuple[str, ...] = ()  # Verilog attributes written before the port, e.g. Vivado's X_INTERFACE
 
 
 def header(module: str, ports: list[Port]) -> str:
@@ -26,7 +27,8 @@ def header(module: str, ports: list[Port]) -> str:
     lines = []
     for p in ports:
         width = f"[{p.bits - 1}:0] " if p.bits > 1 else ""
-        lines.append(f"    {p.direction + ' ':<7}wire {width}{p.name}")
+        attributes = "".join(f"(* {a} *) " for a in p.attributes)
+        lines.append(f"    {attributes}{p.direction + ' ':<7}wire {width}{p.name}")
     return f"module {module} (\n" + ",\n".join(lines) + "\n);"
 
 

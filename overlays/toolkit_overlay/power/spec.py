@@ -9,8 +9,9 @@ from toolkit_overlay.errors import OverlayError
 
 ACCEPTED = (
     "pmbus (the board file's PL rails through pynq.get_rails), "
-    "scpi:PORT[,BAUD[,CH]][,vi] (a SCPI meter on a serial port, e.g. scpi:/dev/ttyUSB0,115200,1; "
-    "vi = MEAS:VOLT? x MEAS:CURR? instead of MEAS:POW?), "
+    "scpi:PORT[,BAUD[,CH]][,vi] (a SCPI meter on a serial port, e.g. scpi:/dev/ttyUSB0,115200,1, or a VISA "
+    "resource through pyvisa-py: scpi:USB0::0x2A8D::0x1301::MY123::INSTR, scpi:TCPIP::192.168.1.5::INSTR, "
+    "scpi:TCPIP::192.168.1.5::5025::SOCKET; vi = MEAS:VOLT? x MEAS:CURR? instead of MEAS:POW?), "
     "model[:DYNAMIC_W | :STATIC_W,DYNAMIC_W] (modelled power, not measured), "
     "none (no power measurement)"
 )
