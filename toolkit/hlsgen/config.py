@@ -18,6 +18,8 @@ from typing import Any
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.correction_graph import corrected_layers
 from toolkit.models import ir
+from toolkit.models.graph_layers import average_window
+from toolkit.precision import Precision
 
 BACKENDS = ("Vivado", "Vitis")
 STRATEGIES = ("Latency", "Resource")
@@ -31,18 +33,21 @@ def hls_config(
     strategy: str = "Latency",
     plan: Any = None,
     trace: bool = False,
+    io_type: str = "io_parallel",
+    extra_types: dict[str, dict[str, Precision]] | None = None,
 ) -> dict:
     """A granularity='name' hls4ml config whose every precision comes from ``model_ir``.
 
     With a ``plan``, each approximated layer also gets its multiplier's C++ policy
     under the ``ApproxProduct`` key (see :mod:`toolkit.hlsgen.approx_templates`), and
-    each corrected layer's branch (``deploy_model`` must then be
-    :func:`toolkit.hlsgen.correction_graph.branched_model`) gets its exact types.
-    ``trace`` marks every layer for hls4ml's ``trace()``.
+    each corrected layer's branch gets its exact types. ``deploy_model`` is the model
+    hls4ml converts (:func:`toolkit.hlsgen.hls_graph.hls_keras_model`), ``extra_types``
+    the precisions of the layers that rewrite added. ``trace`` marks every layer for
+    hls4ml's ``trace()``. Layers hls4ml cannot compute exactly in ``io_type`` are refused.
     """
     import hls4ml
 
-    _check_supported(model_ir)
+    _check_supported(model_ir, io_type)
     config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
     config["Model"]["Strategy"] = strategy
     layers = config["LayerName"]
@@ -60,8 +65,8 @@ def hls_config(
             )
             # hls4ml adds a linear activation after a Dense/Conv; it must not requantize.
             _set(layers, f"{layer.name}_linear", result=layer.out_precision, required=False)
-        elif isinstance(layer, ir.MaxPool):
-            _set(layers, layer.name, accum=layer.out_precision, result=layer.out_precision)
+        elif isinstance(layer, ir.MaxPool | ir.AvgPool | ir.GlobalPool):
+            _set(layers, layer.name, accum=pool_accumulator(layer), result=layer.out_precision)
         else:
             _set(layers, layer.name, result=layer.out_precision)
         if strategy == "Resource" and layer.name in layers:
@@ -71,6 +76,8 @@ def hls_config(
 
         for name, layer_plan in plan.layers.items():
             layers[name][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
+    for name, precisions in (extra_types or {}).items():
+        _set(layers, name, **precisions)
     for types in corrected_layers(model_ir, plan).values():
         for name, precisions in types.config().items():
             _set(layers, name, **precisions)
@@ -84,16 +91,45 @@ def hls_config(
     return config
 
 
-HLS_LAYERS = (ir.Dense, ir.Conv, ir.Quantize, ir.ReLU, ir.MaxPool, ir.Flatten, ir.Scale)
+HLS_LAYERS = (ir.Dense, ir.Conv, ir.DepthwiseConv, ir.Quantize, ir.ReLU, ir.MaxPool, ir.AvgPool, ir.GlobalPool,
+              ir.Flatten, ir.Reshape, ir.Pad, ir.Scale, ir.Add, ir.Concatenate)  # fmt: skip
 
 
-def _check_supported(model_ir: ir.ModelIR) -> None:
-    """Layers whose exact hls4ml types are derived here; anything else is refused before converting."""
+def pool_accumulator(layer: ir.MaxPool | ir.AvgPool | ir.GlobalPool) -> Precision:
+    """hls4ml's pooling ``accum_t``: the max itself, or the exact window sum at the mean's fraction bits.
+
+    hls4ml averages as ``accum_t y = sum; y /= window`` (io_parallel) or ``sum / window`` in
+    ``accum_t`` (io_stream); ap_fixed division keeps the dividend's fraction bits and
+    truncates toward zero, so with ``accum_t`` at the IR's guard bits it is the emulator's
+    :func:`~toolkit.emulator.layers.truncated_mean`.
+    """
+    if isinstance(layer, ir.MaxPool) or getattr(layer, "op", "avg") == "max":
+        return layer.out_precision
+    out, window = layer.out_precision, average_window(layer)
+    return Precision.for_range(out.min_code * window, out.max_code * window, out.frac)
+
+
+def _check_supported(model_ir: ir.ModelIR, io_type: str) -> None:
+    """Layers whose exact hls4ml types are derived here; anything else is refused before converting.
+
+    hls4ml 1.3's io_stream 2-D pooling (line buffer and encoded) asserts that the strides
+    equal the pool size; the C-sim would abort, so such a layer is refused for io_stream.
+    """
     for layer in model_ir.layers:
         if type(layer) not in HLS_LAYERS:
             raise ToolkitError(
                 f"layer {layer.name!r} ({layer.kind}) has no exact hls4ml mapping yet; the hls step maps "
                 f"{', '.join(kind.__name__ for kind in HLS_LAYERS)}"
+            )
+        if (
+            io_type == "io_stream"
+            and isinstance(layer, ir.MaxPool | ir.AvgPool)
+            and len(layer.pool) == 2
+            and layer.strides != layer.pool
+        ):
+            raise ToolkitError(
+                f"layer {layer.name!r} ({layer.kind}, pool {layer.pool}, strides {layer.strides}): hls4ml's "
+                "io_stream 2-D pooling needs strides equal to the pool size; use io_parallel, or strides=pool_size"
             )
 
 

@@ -126,7 +126,7 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
         est_acc=Precision.for_range(lo, hi, pf + f),
         est_result=Precision.for_range(est_lo, est_hi, pf),
         out=out,
-        pad=a if isinstance(layer, ir.Conv) and any(p != (0, 0) for p in layer.pad_amounts()) else None,
+        pad=a if layer.kernel and any(p != (0, 0) for p in layer.pad_amounts()) else None,
         **folded,
     )
 
@@ -149,17 +149,8 @@ def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes]) -> s
     return model_ir_layer + OUT_SUFFIX if types is not None and not types.folded else model_ir_layer
 
 
-def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
-    """``deploy_model`` rebuilt as a functional model with a correction branch per corrected layer.
-
-    Layers keep their names and weights, so the IR, the plan and the hls4ml config still
-    refer to them. Without corrections the deploy model itself is returned.
-    """
-    corrected = corrected_layers(model_ir, plan)
-    if not corrected:
-        return deploy_model
-    import tensorflow as tf
-
+def check_names(deploy_model: Any, corrected: dict[str, CorrectionTypes]) -> None:
+    """The branch layers' names must not be taken by the model's own layers."""
     existing = {layer.name for layer in deploy_model.layers}
     for name, types in corrected.items():
         clash = sorted(existing & (set(types.config()) - {name}))
@@ -169,30 +160,32 @@ def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any) -> Any:
                 f"{', '.join(clash)} of existing layers; rename them (suffixes {SUM_SUFFIX}, {EST_SUFFIX}, "
                 f"{OUT_SUFFIX}, {PAD_SUFFIX} are reserved)"
             )
-    input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
-    inputs = tf.keras.Input(deploy_model.input_shape[1:], name=input_name)
-    x = inputs
-    for layer in deploy_model.layers:
-        config, weights = layer.get_config(), layer.get_weights()
-        types = corrected.get(layer.name)
-        mac = model_ir.layer(layer.name) if types is not None else None
-        if types is not None and types.folded:
-            # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
-            bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
-            config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
-            weights, mac = [weights[0], bias.astype(np.float32)], None
-        elif types is not None and types.pad is not None:
-            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
-            pads = mac.pad_amounts()
-            x = pad(pads[0] if len(pads) == 1 else pads, name=layer.name + PAD_SUFFIX)(x)
-            config = dict(config, padding="valid")
-        clone = type(layer).from_config(config)
-        y = clone(x)
-        clone.set_weights(weights)
-        if mac is not None:
-            y = _branch(x, y, mac, plan.layers[layer.name].correction)
-        x = y
-    return tf.keras.Model(inputs, x, name=f"{deploy_model.name}_cv")
+
+
+def with_correction(
+    cls: type, config: dict, weights: list, x: Any, types: CorrectionTypes, mac: ir.MacLayer, correction: Any
+) -> Any:
+    """The corrected layer ``cls.from_config(config)`` (weights ``weights``) called on ``x``, with its branch.
+
+    Layers keep their names and weights, so the IR, the plan and the hls4ml config still
+    refer to them (:func:`toolkit.hlsgen.hls_graph.hls_keras_model` walks the graph).
+    """
+    import tensorflow as tf
+
+    if types.folded:
+        # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
+        bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
+        config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
+        weights = [weights[0], bias.astype(np.float32)]
+    elif types.pad is not None:
+        pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
+        pads = mac.pad_amounts()
+        x = pad(pads[0] if len(pads) == 1 else pads, name=mac.name + PAD_SUFFIX)(x)
+        config = dict(config, padding="valid")
+    clone = cls.from_config(config)
+    y = clone(x)
+    clone.set_weights(weights)
+    return y if types.folded else _branch(x, y, mac, correction)
 
 
 def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
@@ -205,7 +198,15 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
     c = np.asarray(correction.c, dtype=np.float64) * 2.0 ** -(wf + f)
     bias = (np.asarray(correction.d, dtype=np.float64) + half) * 2.0 ** -(pf + f)
     n_out = layer.n_out
-    if isinstance(layer, ir.Dense):
+    if isinstance(layer, ir.DepthwiseConv):
+        # V per channel (the window sum of the one channel a column reads) and one estimate per
+        # column: depthwise layers on x, whose channels are the columns' (repeated when M > 1)
+        channels = int(x.shape[-1])
+        total = tf.keras.layers.DepthwiseConv2D(layer.kernel, strides=layer.strides, padding="valid",
+                                                use_bias=False, name=layer.name + SUM_SUFFIX)  # fmt: skip
+        estimate = tf.keras.layers.DepthwiseConv2D(1, name=layer.name + EST_SUFFIX)
+        sum_shape, est_shape = (*layer.kernel, channels, 1), (1, 1, channels, 1)
+    elif isinstance(layer, ir.Dense):
         total = tf.keras.layers.Dense(1, use_bias=False, name=layer.name + SUM_SUFFIX)
         estimate = tf.keras.layers.Dense(n_out, name=layer.name + EST_SUFFIX)
         sum_shape, est_shape = (layer.fan_in, 1), (1, n_out)
