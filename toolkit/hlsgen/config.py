@@ -47,7 +47,7 @@ def hls_config(
     """
     import hls4ml
 
-    _check_supported(model_ir, io_type)
+    _check_supported(model_ir, io_type, strategy)
     config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
     config["Model"]["Strategy"] = strategy
     layers = config["LayerName"]
@@ -109,11 +109,12 @@ def pool_accumulator(layer: ir.MaxPool | ir.AvgPool | ir.GlobalPool) -> Precisio
     return Precision.for_range(out.min_code * window, out.max_code * window, out.frac)
 
 
-def _check_supported(model_ir: ir.ModelIR, io_type: str) -> None:
+def _check_supported(model_ir: ir.ModelIR, io_type: str, strategy: str = "Latency") -> None:
     """Layers whose exact hls4ml types are derived here; anything else is refused before converting.
 
-    hls4ml 1.3's io_stream 2-D pooling (line buffer and encoded) asserts that the strides
-    equal the pool size; the C-sim would abort, so such a layer is refused for io_stream.
+    Two combinations hls4ml 1.3 asserts against at run time (the C-sim would abort the
+    process) are refused here: io_stream 2-D pooling whose strides differ from the pool
+    size, and the Resource strategy for a depthwise convolution in io_parallel.
     """
     for layer in model_ir.layers:
         if type(layer) not in HLS_LAYERS:
@@ -130,6 +131,11 @@ def _check_supported(model_ir: ir.ModelIR, io_type: str) -> None:
             raise ToolkitError(
                 f"layer {layer.name!r} ({layer.kind}, pool {layer.pool}, strides {layer.strides}): hls4ml's "
                 "io_stream 2-D pooling needs strides equal to the pool size; use io_parallel, or strides=pool_size"
+            )
+        if io_type == "io_parallel" and strategy == "Resource" and isinstance(layer, ir.DepthwiseConv):
+            raise ToolkitError(
+                f"layer {layer.name!r} (DepthwiseConv): hls4ml has no Resource strategy for depthwise "
+                "convolutions in io_parallel; use strategy Latency, or io_stream"
             )
 
 

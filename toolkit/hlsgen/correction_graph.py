@@ -113,7 +113,8 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
     out = Precision.for_range(acc.min_code - (est_hi << shift), acc.max_code - (est_lo << shift), acc.frac)
     folded: dict[str, Any] = {}
     if not any(c):
-        codes = tuple(int(b) - ((dj >> f) << shift) for b, dj in zip(layer.bias, d_half, strict=True))
+        bias = np.broadcast_to(layer.bias, (layer.n_out,))  # a depthwise layer without bias holds one 0
+        codes = tuple(int(b) - ((dj >> f) << shift) for b, dj in zip(bias, d_half, strict=True))
         if max(abs(v) for v in codes) >= _FLOAT32_EXACT:
             raise ToolkitError(f"layer {layer.name!r}: bias with the folded correction does not fit 24 bits")
         folded = {"folded_bias": Precision.for_range(min(codes), max(codes), acc.frac), "folded_codes": codes}
