@@ -20,6 +20,12 @@ rounds or wraps except the one intended floor::
              fraction bits and AP_TRN: the cast *is* the ``>> F`` floor (one multiply-add
              per output)
 
+A corrected depthwise convolution's V is per channel (the window sum of the one channel
+each output column reads, as :func:`toolkit.emulator.layers.columns_of` corrects it), so
+``L_cv_sum`` is a depthwise convolution with an all-ones kernel and ``L_cv_est`` a 1x1
+depthwise convolution (weight c_j, bias d_j + 2^(F-1)), both on L's input as hls4ml sees
+it (channels repeated for a depth multiplier > 1: :mod:`toolkit.hlsgen.hls_graph`).
+
 A corrected conv with ``same`` padding reads an explicit ``L_cv_pad`` ZeroPadding layer
 shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
@@ -32,7 +38,8 @@ bias quantizer), as the bias-only ablation is meant to be built.
 ``L_cv`` returns the corrected accumulator (frac of L's accumulator, wide enough for
 every corrected value), which is what the emulator's trace calls ``L``. Weights are
 stored in float32 Keras layers; they are exact because every constant is checked to fit
-24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts.
+24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts;
+:func:`with_correction` builds it while :mod:`toolkit.hlsgen.hls_graph` walks the graph.
 """
 
 from __future__ import annotations
