@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ warnings.filterwarnings("ignore")
 
 RESULTS = Path(__file__).parent / "results" / "hls4ml_default_graphs.json"
 ROOT = Path(__file__).resolve().parent.parent
+FAILURE = re.compile(r"Assertion|^\w*(Error|Exception)\b")
 
 
 def measure(name: str, samples: int) -> dict:
@@ -84,7 +86,7 @@ def main() -> None:
         if done.returncode == 0 and lines:
             rows.append(json.loads(lines[-1]))
         else:
-            failure = [line for line in done.stderr.splitlines() if "Assertion" in line or "Error" in line]
+            failure = [line for line in done.stderr.splitlines() if FAILURE.search(line)]
             rows.append({"model": name, "failed": (failure or [f"exit code {done.returncode}"])[-1][-300:]})
     print(
         f"{'model':22s} {'default bit-identical':>22s} {'default argmax':>15s} {'toolkit bit-identical':>22s}"
