@@ -1,4 +1,4 @@
-"""``toolkit approx`` end to end: the plan it writes reproduces what selection.json reports."""
+"""``toolkit approx`` end to end: a certified (or exact) plan that reproduces what selection.json reports."""
 
 from __future__ import annotations
 
@@ -24,15 +24,17 @@ def selection(tmp_path_factory, zoo_models):
     return out, json.loads(result.stdout)
 
 
-def test_budget_is_met_on_validation(selection):
+def test_the_plan_is_certified_or_exact_and_reports_its_samples(selection):
     out, summary = selection
     full = json.loads((out / "selection.json").read_text())
-    assert summary["validation"]["plan"] >= summary["validation"]["exact"] - 0.01 - 1e-12
-    assert 0 <= summary["energy"]["reduction"] < 1
-    steps = [s for s in full["bisection"] if "accuracy" in s]
-    assert steps and all(
-        s["meets_budget"] == (s["accuracy"] >= summary["validation"]["exact"] - 0.01 - 1e-12) for s in steps
-    )
+    cert, n = summary["certificate"], summary["samples"]
+    assert cert["plan"]["bound"] <= 1.0 or cert["status"] == "exact-fallback"
+    assert cert["n"] == n["certify"] and summary["search"]["n"] == n["search"] and n["calibration"] > 512
+    walked = cert["rungs"]
+    assert all(r["certified"] == (r["loss"]["bound"] <= 1.0) for r in walked[1:])
+    assert all(r["certified"] for r in walked[: cert["accepted_rung"] + 1])
+    assert [r["saving"] for r in full["ladder"]] == sorted(r["saving"] for r in full["ladder"])
+    assert summary["test"]["loss"]["losses"] >= 0 and 0 <= summary["energy"]["reduction"] < 1
     for name in ("plan.json", "selection.json", "sensitivity.png", "chosen.png", "pareto.png"):
         assert (out / name).stat().st_size > 0
 
@@ -46,13 +48,13 @@ def test_plan_emulates_to_the_reported_test_accuracy(selection):
     assert json.loads(result.stdout)["accuracy"] == summary["test"]["plan"]
 
 
-def test_infeasible_budget_names_the_best_reachable(tmp_path, zoo_models):
+def test_negative_budget_and_bad_confidence_are_refused(tmp_path, zoo_models):
     from toolkit.select.run import approx_model
 
-    with pytest.raises(
-        ToolkitError, match=r"no plan meets an accuracy loss of -50 points: .* best plan tried reaches"
-    ):
-        approx_model("zoo:digits-mlp", None, tmp_path, budget=-50.0, families=["trunc"], verbose=False)
+    with pytest.raises(ToolkitError, match=r"--budget -50: expected an accuracy loss in points >= 0"):
+        approx_model("zoo:digits-mlp", None, tmp_path, budget=-50.0, verbose=False)
+    with pytest.raises(ToolkitError, match=r"confidence 1.5: expected a level strictly between 0 and 1"):
+        approx_model("zoo:digits-mlp", None, tmp_path, confidence=1.5, verbose=False)
 
 
 def test_wide_layers_stay_exact_and_are_reported(tmp_path):

@@ -130,3 +130,21 @@ def test_unsupported_model_fails_the_build_without_a_passed_step(tmp_path):
         else []
     )
     assert all(r["status"] != "passed" for r in records)
+
+
+@pytest.mark.parametrize("name", ["mnist1d-resnet", "digits-dscnn"])
+def test_graph_zoo_models_equal_qkeras_on_the_full_test_set(name):
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.zoo import load_zoo_model, zoo_entry
+
+    model = load_zoo_model(name, verbose=False)
+    data = load_dataset(zoo_entry(name).dataset)
+    model_ir, _ = read_model(model)
+    kinds = {layer.kind for layer in model_ir.layers}
+    assert (
+        ("Add" in kinds and not model_ir.is_chain()) if name == "mnist1d-resnet" else "DepthwiseConv" in kinds
+    )
+    np.testing.assert_array_equal(
+        Emulator(model_ir).predict(data.x_test), model.predict(data.x_test, verbose=0)
+    )
+    assert np.mean(Emulator(model_ir).classify(data.x_test) == data.y_test) > 0.85

@@ -103,10 +103,10 @@ def test_product_and_range_types_are_exact():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ("quantized_bits(4,0,alpha='auto')", "non-power-of-two scale"),
+        ("quantized_bits(4,0,alpha='auto')", "alpha='auto': a floating-point scale per output channel"),
         ("quantized_bits(4,0,alpha=1,use_stochastic_rounding=True)", "stochastic rounding"),
         ("quantized_relu(4,0,use_sigmoid=1)", "use_sigmoid"),
-        ("quantized_po2(4)", "quantized_po2 is not supported"),
+        ("quantized_po2(4)", r"quantizer quantized_po2\(4\) has no fixed-point deployment"),
     ],
 )
 def test_unsupported_quantizers_are_named(spec, message):

@@ -14,6 +14,7 @@ of the binary point *including* the sign bit, so the value of a code ``c`` is
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -24,6 +25,8 @@ from toolkit.errors import ToolkitError
 Rounding = Literal["RND_CONV", "TRN"]
 Saturation = Literal["SAT", "SAT_SYM", "WRAP"]
 
+# QKeras's quantized_bits returns x + (q - x) in float32: exact while |x| stays below 2^23 LSBs.
+QKERAS_EXACT_LSBS = float(1 << 23)
 _ROUNDINGS = ("RND_CONV", "TRN")
 _SATURATIONS = ("SAT", "SAT_SYM", "WRAP")
 
@@ -89,14 +92,34 @@ class Precision:
         return f"{'s' if self.signed else 'u'}{self.width}.{self.integer}"
 
     # ---- arithmetic on codes --------------------------------------------------------
-    def quantize(self, x: np.ndarray) -> np.ndarray:
-        """Float values -> integer codes, exactly as QKeras' quantizers compute them in float32."""
-        scaled = np.asarray(x, dtype=np.float32).astype(np.float64) * math.ldexp(1.0, self.frac)
-        if self.rounding == "RND_CONV":
-            codes = np.rint(scaled)  # numpy rounds half to even, like tf.round
+    def quantize(self, x: np.ndarray, what: str = "input") -> np.ndarray:
+        """Float values -> integer codes, exactly as QKeras' quantizers compute them in float32.
+
+        Values past the type's range saturate (clipped before the integer cast, so even
+        1e30 gives the top code). NaN, inf and values beyond float32's range are a
+        ToolkitError naming the first such sample of ``what`` (axis 0 counts samples).
+        Past about 2^23 LSBs QKeras's own ``quantized_bits`` stops returning codes (its
+        straight-through ``x + (q - x)`` rounds in float32, e.g. 1e7 -> 2.0 for
+        ``quantized_bits(4,1)``): such inputs get a warning, since QKeras predict can
+        differ from the saturated codes there.
+        """
+        values = finite_float32(x, what)
+        scaled = values.astype(np.float64) * math.ldexp(1.0, self.frac)
+        codes = np.rint(scaled) if self.rounding == "RND_CONV" else np.floor(scaled)  # rint: half to even
+        if self.signed and codes.size and float(np.abs(scaled).max()) >= QKERAS_EXACT_LSBS:
+            warnings.warn(
+                f"{what} reaches |x| = {float(np.abs(values).max()):g}, {np.abs(scaled).max():.3g} LSBs "
+                f"of {self.describe()}: past 2^23 LSBs QKeras's quantized_bits rounds x + (q - x) in "
+                "float32 and no longer returns the saturated code, so QKeras predict can differ there; "
+                "the toolkit saturates",
+                stacklevel=2,
+            )
+        if self.saturation == "WRAP":  # fmod by a power of two is exact for float64 integers of any size
+            span = float(1 << self.width)
+            codes = np.mod(np.mod(codes, span) - self.min_code, span) + self.min_code
         else:
-            codes = np.floor(scaled)
-        return self._overflow(codes.astype(np.int64))
+            codes = np.clip(codes, self.min_code, self.max_code)
+        return codes.astype(np.int64)
 
     def requantize(self, codes: np.ndarray, source: Precision) -> np.ndarray:
         """Integer codes of ``source`` -> codes of this precision (shift, round, saturate)."""
@@ -177,26 +200,24 @@ class Precision:
         return quantized_relu(self.width, self.integer)
 
     @staticmethod
-    def from_qkeras(quantizer: Any, where: str = "quantizer") -> Precision:
+    def from_qkeras(quantizer: Any, where: str = "quantizer", written: Any = None) -> Precision:
         """Read a QKeras quantizer (object, config dict or string) into a Precision.
 
-        Only power-of-two scaled quantizers map to fixed point: ``quantized_bits``
-        with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or
-        negative slope. Anything else is an error naming ``where``.
+        Only quantizers that round onto one fixed-point grid map: ``quantized_bits``
+        with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or negative
+        slope. Anything else is a ToolkitError naming ``where``, the setting as QKeras
+        holds it (``written``: the quantizer as the user wrote it, if known, tells a
+        default apart from a written value) and what to write instead.
         """
         import qkeras
 
         if isinstance(quantizer, (str, dict)):
             quantizer = qkeras.get_quantizer(quantizer)
         kind = type(quantizer).__name__
-        supported = "quantized_bits(bits, integer, alpha=1) or quantized_relu(bits, integer)"
         if kind == "quantized_bits":
             alpha = quantizer.alpha
             if alpha is not None and not (isinstance(alpha, (int, float)) and float(alpha) == 1.0):
-                raise ToolkitError(
-                    f"{where}: quantized_bits with alpha={alpha!r} has a non-power-of-two scale; "
-                    "use alpha=1 so the layer maps to fixed point"
-                )
+                raise ToolkitError(f"{where}: {_alpha_problem(quantizer, written)}")
             _reject_stochastic(quantizer, where)
             keep_negative = bool(quantizer.keep_negative)
             bits, integer = int(quantizer.bits), int(quantizer.integer)
@@ -212,14 +233,67 @@ class Precision:
         if kind == "quantized_relu":
             if quantizer.use_sigmoid or quantizer.negative_slope:
                 raise ToolkitError(
-                    f"{where}: quantized_relu with use_sigmoid or negative_slope is not supported; "
-                    f"expected {supported}"
+                    f"{where}: {quantizer} has use_sigmoid or negative_slope, which do not round onto one "
+                    f"fixed-point grid; the toolkit deploys {SUPPORTED_QUANTIZERS}"
                 )
             if not quantizer.is_quantized_clip:
                 raise ToolkitError(f"{where}: quantized_relu(is_quantized_clip=False) is not supported")
             _reject_stochastic(quantizer, where)
             return Precision(int(quantizer.bits), int(quantizer.integer), False, "RND_CONV", "SAT")
-        raise ToolkitError(f"{where}: quantizer {kind} is not supported; expected {supported}")
+        raise ToolkitError(
+            f"{where}: {_describe(quantizer)} has no fixed-point deployment in the toolkit; "
+            f"supported: {SUPPORTED_QUANTIZERS}"
+        )
+
+
+SUPPORTED_QUANTIZERS = (
+    "quantized_bits(bits, integer, alpha=1), quantized_relu(bits, integer), and as activations also "
+    "relu and linear"
+)
+
+
+def _describe(quantizer: Any) -> str:
+    """The user's quantizer or activation in their terms (``activation 'tanh'``, ``quantized_tanh(4,0)``)."""
+    name = getattr(quantizer, "__name__", None)
+    if name is not None:  # a Keras activation function (QActivation("tanh"))
+        return f"activation {name!r}"
+    return f"quantizer {quantizer}"
+
+
+def _alpha_problem(quantizer: Any, written: Any) -> str:
+    """Why a quantized_bits with this ``alpha`` does not map to fixed point, and what to write instead."""
+    alpha = quantizer.alpha
+    instead = f"quantized_bits({int(quantizer.bits)},{int(quantizer.integer)}"
+    instead += ",keep_negative=False" if not quantizer.keep_negative else ""
+    instead += ",alpha=1)"
+    if isinstance(alpha, str) and alpha == "auto_po2":
+        if isinstance(written, str) and "alpha" not in written:
+            origin = f"{written!r} has no alpha, so QKeras gives this QDense/QConv kernel alpha='auto_po2'"
+        elif isinstance(written, str):
+            origin = "alpha='auto_po2'"
+        else:  # a loaded model keeps QKeras's value, not what was written
+            origin = (
+                "alpha='auto_po2' (written, or QKeras's default for a QDense/QConv kernel quantizer "
+                "written without alpha)"
+            )
+        what = "a power-of-two scale per output channel that QKeras picks from the weights"
+    elif isinstance(alpha, str):
+        origin = f"alpha={alpha!r}"
+        what = (
+            "a floating-point scale per output channel that QKeras picks from the weights (no power of two)"
+        )
+    else:
+        origin = f"alpha={alpha!r}"
+        scale = np.asarray(alpha, dtype=np.float64)
+        what = (
+            f"a constant factor {float(scale):g} applied after rounding"
+            if scale.size == 1
+            else f"a factor per channel ({scale.size} values) applied after rounding"
+        )
+    return (
+        f"{origin}: {what}; the toolkit deploys quantized_bits with alpha=1 (one fixed-point type per "
+        f"tensor): write {instead}"
+    )
 
 
 def _reject_stochastic(quantizer: Any, where: str) -> None:
@@ -227,3 +301,34 @@ def _reject_stochastic(quantizer: Any, where: str) -> None:
         raise ToolkitError(f"{where}: stochastic rounding cannot be reproduced in hardware; disable it")
     if float(getattr(quantizer, "qnoise_factor", 1.0)) != 1.0:
         raise ToolkitError(f"{where}: qnoise_factor must be 1.0 for a deployable model")
+
+
+def finite_float32(x: np.ndarray, what: str = "input") -> np.ndarray:
+    """``x`` as float32 (the type QKeras computes in); NaN, inf or a value float32 cannot hold is a
+    ToolkitError naming the first bad sample of ``what`` (axis 0) and the element within it."""
+    original = np.asarray(x)
+    with np.errstate(over="ignore"):
+        values = original.astype(np.float32)
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values
+    index = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    value = original[index]
+    if np.isnan(value):
+        kind = "NaN"
+    elif np.isinf(value):
+        kind = f"{value}"
+    else:
+        kind = f"{float(value):g}, beyond float32's range (QKeras quantizes in float32)"
+    if not index:
+        where, count = "the value", 1
+    else:
+        where = f"sample {index[0]}" + (
+            f" (element {tuple(int(i) for i in index[1:])})" if len(index) > 1 else ""
+        )
+        count = int(bad.reshape(len(bad), -1).any(axis=1).sum())
+    raise ToolkitError(
+        f"{what}: {where} holds {kind} ({count} sample(s) hold NaN, inf or values beyond float32); "
+        "inputs must be finite float32 values: drop or clean those samples (finite values past the "
+        "input type's range saturate)"
+    )

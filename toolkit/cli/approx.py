@@ -19,7 +19,37 @@ from toolkit.cli.options import data_option, model_option
     type=float,
     default=1.0,
     show_default=True,
-    help="Allowed accuracy loss in percentage points vs the exact model (validation split).",
+    help="Allowed accuracy loss in percentage points vs the exact model: a plan is accepted only when the "
+    "upper --confidence bound of its loss on the certification set is within it.",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0.5, 1.0, min_open=False, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="Confidence level of the one-sided upper bound that certifies the plan's loss.",
+)
+@click.option(
+    "--calibration",
+    "calibration",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="An .npz with samples 'x' (labels 'y' optional) for histograms, scores and the search, instead of "
+    "the training split minus the held-out part (which is then not used at all).",
+)
+@click.option(
+    "--certify-fraction",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.75,
+    show_default=True,
+    help="Fraction of the held-out split kept for certification; the rest joins the search.",
+)
+@click.option(
+    "--split-seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of the held-out split's division into search and certification parts.",
 )
 @click.option(
     "--families",
@@ -52,8 +82,8 @@ from toolkit.cli.options import data_option, model_option
     type=click.IntRange(0, 20),
     default=3,
     show_default=True,
-    help="After bisection, try this many cheaper candidates per layer, kept only if the emulated "
-    "accuracy still meets the budget (0: pure FAMES).",
+    help="Greedy refinement of every ILP plan: try this many cheaper candidates per layer, kept when no "
+    "worse on the search set (0: the ILP path only).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -62,6 +92,10 @@ def approx(
     data_spec: str | None,
     out_dir: str,
     budget: float,
+    confidence: float,
+    calibration: str | None,
+    certify_fraction: float,
+    split_seed: int,
     families: str | None,
     no_cv: bool,
     fold_mean: bool,
@@ -75,15 +109,20 @@ def approx(
 
     Scores every (layer, design) pair by a Taylor expansion of the loss (gradients and
     Hessian trace of the layer output, error moments under the layer's real operand
-    histograms), solves the minimum-energy integer program under a score budget, and
-    bisects that budget with emulated validation accuracy so the result meets the
-    user's budget. Writes plan.json, selection.json and plots into --out.
+    histograms), solves the minimum-energy integer program along a grid of score
+    budgets and refines each plan greedily on the search set: a ladder of plans of
+    increasing saving. The ladder is then walked on a certification set the search
+    never saw; a plan is accepted only while the upper --confidence bound of its
+    accuracy loss vs the exact model stays within --budget. When nothing certifies,
+    the exact plan is written and the message says how many samples would be needed.
+    Writes plan.json, selection.json and plots into --out.
 
     \b
     Examples:
       toolkit approx --out build/approx
       toolkit approx --model zoo:mnist1d-cnn --budget 0.5 --families trunc,perfw,drum --out sel/
       toolkit approx --method ga --out sel-ga/
+      toolkit approx --model my.h5 --data my.npz --calibration unlabelled.npz --confidence 0.95 --out sel/
       toolkit emulate --model zoo:digits-cnn --plan build/approx/plan.json
     """
     from toolkit.select.run import approx_model
@@ -102,9 +141,13 @@ def approx(
         seed=seed,
         verbose=not as_json,
         refine_steps=refine_steps,
+        confidence=confidence,
+        calibration=calibration,
+        split_seed=split_seed,
+        certify_fraction=certify_fraction,
     )
     if as_json:
-        click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "bisection", "ga")}))
+        click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "ladder", "ga")}))
         return
     from rich.console import Console
     from rich.table import Table
@@ -118,10 +161,15 @@ def approx(
             name, label + (f"  ({s['note']})" if s["note"] else ""), str(s["fan_in"]), f"{s['macs']:,}"
         )
     Console().print(table)
-    v, t, e = summary["validation"], summary["test"], summary["energy"]
+    n, c, t, e = summary["samples"], summary["certificate"], summary["test"], summary["energy"]
     click.echo(
-        f"validation accuracy {100 * v['exact']:.2f}% -> {100 * v['plan']:.2f}%   "
-        f"test {100 * t['exact']:.2f}% -> {100 * t['plan']:.2f}%"
+        f"samples: calibration {n['calibration']} ({n['calibration_source']}), search {n['search']}, "
+        f"certification {n['certify']}, test {n['test']}"
+    )
+    click.echo(c["message"])
+    click.echo(
+        f"test accuracy {100 * t['exact']:.2f}% -> {100 * t['plan']:.2f}% (loss {t['loss']['point']:.2f} points, "
+        f"certified bound {c['plan']['bound']:.2f})"
     )
     click.echo(
         f"multiplier energy (modelled) -{100 * e['reduction']:.1f}%   "

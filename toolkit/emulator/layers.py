@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from toolkit.emulator.products import ProductKernel
+from toolkit.emulator.products import ExactProduct, ProductKernel
 from toolkit.models import ir
 
 
@@ -79,6 +79,9 @@ def _depthwise_sums(rows: np.ndarray, layer: ir.DepthwiseConv, product: ProductK
     k, channels, mult = layer.fan_in, layer.weights.shape[-2], layer.multiplier
     windows = rows.reshape(len(rows), k, channels)
     weights = layer.weights.reshape(k, channels, mult)
+    if isinstance(product, ExactProduct):  # K is tiny: a broadcast multiply-sum beats C small GEMMs
+        exact = np.einsum("nkc,kcm->ncm", windows, weights, optimize=False)
+        return exact.reshape(len(rows), channels * mult)
     sums = np.empty((len(rows), channels * mult), dtype=np.int64)
     for c in range(channels):
         columns = slice(c * mult, (c + 1) * mult)

@@ -5,8 +5,9 @@ is truncated there and rounded again by the first quantizer), and default result
 types can be narrower than the sums. Here every type comes from the IR's
 :class:`~toolkit.precision.Precision` objects: the input is the input quantizer's
 type (fed exactly representable values), each MAC layer accumulates and returns
-the exact accumulator type, and requantization happens only in the quantizer
-layers, with round-half-even and saturation. A control-variate/bias correction's
+the exact accumulator type, a BatchNormalization (the IR's Scale) multiplies and
+adds exactly with the IR's codes (:mod:`toolkit.hlsgen.scale`), and requantization
+happens only in the quantizer layers, with round-half-even and saturation. A control-variate/bias correction's
 branch (:mod:`toolkit.hlsgen.correction_graph`) gets types that are exact by
 construction, except the one ``AP_TRN`` cast that implements its ``>> F``.
 """
@@ -16,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.hlsgen.correction_graph import corrected_layers
+from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded_explicitly
+from toolkit.hlsgen.scale import scale_types
 from toolkit.models import ir
 from toolkit.models.graph_layers import average_window
 from toolkit.precision import Precision
@@ -28,7 +30,8 @@ IO_TYPES = ("io_parallel", "io_stream")
 
 def hls_config(
     model_ir: ir.ModelIR,
-    deploy_model: Any,
+    keras_model: Any,
+    names: dict[str, str],
     backend: str = "Vivado",
     strategy: str = "Latency",
     plan: Any = None,
@@ -38,48 +41,58 @@ def hls_config(
 ) -> dict:
     """A granularity='name' hls4ml config whose every precision comes from ``model_ir``.
 
-    With a ``plan``, each approximated layer also gets its multiplier's C++ policy
-    under the ``ApproxProduct`` key (see :mod:`toolkit.hlsgen.approx_templates`), and
-    each corrected layer's branch gets its exact types. ``deploy_model`` is the model
-    hls4ml converts (:func:`toolkit.hlsgen.hls_graph.hls_keras_model`), ``extra_types``
-    the precisions of the layers that rewrite added. ``trace`` marks every layer for
-    hls4ml's ``trace()``. Layers hls4ml cannot compute exactly in ``io_type`` are refused.
+    ``keras_model`` is the model hls4ml converts (:func:`toolkit.hlsgen.hls_graph.hls_keras_model`),
+    whose layers carry the derived ``names`` (Keras name -> hls4ml name,
+    :func:`toolkit.hlsgen.correction_graph.hls_names`); ``extra_types`` are the precisions of
+    the layers that rewrite added, by hls4ml name. With a ``plan``, each approximated layer
+    also gets its multiplier's C++ policy under the ``ApproxProduct`` key (see
+    :mod:`toolkit.hlsgen.approx_templates`), and each corrected layer's branch gets its exact
+    types. ``trace`` marks every layer for hls4ml's ``trace()``. Layers hls4ml cannot compute
+    exactly in ``io_type`` are refused.
     """
     import hls4ml
 
     _check_supported(model_ir, io_type, strategy)
-    config = hls4ml.utils.config_from_keras_model(deploy_model, granularity="name", backend=backend)
+    config = hls4ml.utils.config_from_keras_model(keras_model, granularity="name", backend=backend)
     config["Model"]["Strategy"] = strategy
     layers = config["LayerName"]
-    input_name = deploy_model.get_config()["layers"][0]["config"]["name"]
+    input_name = keras_model.get_config()["layers"][0]["config"]["name"]
     _set(layers, input_name, result=model_ir.input_precision)
+    corrected = corrected_layers(model_ir, plan)
+    scales = scale_types(model_ir, corrected)
     for layer in model_ir.layers:
+        name = names[layer.name]
         if isinstance(layer, ir.MacLayer):
             _set(
                 layers,
-                layer.name,
+                name,
                 weight=layer.weight_precision,
                 bias=layer.bias_precision,
                 accum=layer.out_precision,
                 result=layer.out_precision,
             )
             # hls4ml adds a linear activation after a Dense/Conv; it must not requantize.
-            _set(layers, f"{layer.name}_linear", result=layer.out_precision, required=False)
+            _set(layers, f"{name}_linear", result=layer.out_precision, required=False)
+            if padded_explicitly(layer, corrected.get(layer.name)):
+                _set(layers, name + PAD_SUFFIX, result=layer.in_precision)
         elif isinstance(layer, ir.MaxPool | ir.AvgPool | ir.GlobalPool):
-            _set(layers, layer.name, accum=pool_accumulator(layer), result=layer.out_precision)
+            _set(layers, name, accum=pool_accumulator(layer), result=layer.out_precision)
+        elif isinstance(layer, ir.Scale):
+            # the exact scale/shift codes are written by scale.set_exact_scales after conversion
+            _set(layers, name, **scales[layer.name].config())
         else:
-            _set(layers, layer.name, result=layer.out_precision)
-        if strategy == "Resource" and layer.name in layers:
-            layers[layer.name]["Strategy"] = "Resource"
+            _set(layers, name, result=layer.out_precision)
+        if strategy == "Resource" and name in layers:
+            layers[name]["Strategy"] = "Resource"
     if plan is not None:
         from toolkit.hlsgen.approx_templates import CONFIG_KEY
 
-        for name, layer_plan in plan.layers.items():
-            layers[name][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
+        for ir_name, layer_plan in plan.layers.items():
+            layers[names[ir_name]][CONFIG_KEY] = layer_plan.design.cpp_product("x_T", "y_T")
     for name, precisions in (extra_types or {}).items():
         _set(layers, name, **precisions)
-    for types in corrected_layers(model_ir, plan).values():
-        for name, precisions in types.config().items():
+    for ir_name, types in corrected.items():
+        for name, precisions in types.config(names[ir_name]).items():
             _set(layers, name, **precisions)
             if "accum" in precisions:
                 _set(layers, f"{name}_linear", result=precisions["result"], required=False)

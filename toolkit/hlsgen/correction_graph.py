@@ -26,17 +26,24 @@ each output column reads, as :func:`toolkit.emulator.layers.columns_of` corrects
 depthwise convolution (weight c_j, bias d_j + 2^(F-1)), both on L's input as hls4ml sees
 it (channels repeated for a depth multiplier > 1: :mod:`toolkit.hlsgen.hls_graph`).
 
-A corrected conv with ``same`` padding reads an explicit ``L_cv_pad`` ZeroPadding layer
+A corrected conv with ``same`` padding reads an explicit ``L_pad`` ZeroPadding layer
 shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
 of a shared (cloned) stream (its 2-D pass passes ``before=node``; the 1-D one does not).
+A ``causal`` Conv1D always gets an explicit ``L_pad`` (k-1 zeros on the left, as Keras
+pads): hls4ml 1.3 pads causal convs by its ``same`` amount, which differs for strides > 1.
 
 A bias-only correction (every ``c_j`` = 0) needs no branch: its estimate is a constant
 per output, so ``d_j``'s rounded shift is folded into L's bias (given an exact type and no
 bias quantizer), as the bias-only ablation is meant to be built.
 
 ``L_cv`` returns the corrected accumulator (frac of L's accumulator, wide enough for
-every corrected value), which is what the emulator's trace calls ``L``. Weights are
+every corrected value), which is what the emulator's trace calls ``L``.
+
+Names: hls4ml sees every layer under its derived name ``l<k>_<ident>`` (:func:`hls_names`,
+:mod:`toolkit.models.names`), and ``L`` above stands for that name, so the branch's
+names (and hls4ml's own ``<name>_linear``) never meet a name of the user's, whatever
+Keras called the layers (``input_1``, ``fc_cv_sum``, ``block/conv.0``). Weights are
 stored in float32 Keras layers; they are exact because every constant is checked to fit
 24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts;
 :func:`with_correction` builds it while :mod:`toolkit.hlsgen.hls_graph` walks the graph.
@@ -51,9 +58,11 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
+from toolkit.models.graph import keras_graph
+from toolkit.models.names import indexed_name
 from toolkit.precision import Precision
 
-SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_cv_pad"
+SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_pad"
 _FLOAT32_EXACT = 1 << 24
 
 
@@ -78,9 +87,9 @@ class CorrectionTypes:
     def folded(self) -> bool:
         return self.folded_bias is not None
 
-    def config(self) -> dict[str, dict[str, Precision]]:
-        """Per hls4ml layer name: precision keys as :func:`toolkit.hlsgen.config.hls_config` sets them."""
-        name = self.layer
+    def config(self, name: str) -> dict[str, dict[str, Precision]]:
+        """Per hls4ml layer name (the layer's own is ``name``, see :func:`hls_names`): precision keys as
+        :func:`toolkit.hlsgen.config.hls_config` sets them."""
         if self.folded_bias is not None:
             return {name: {"bias": self.folded_bias, "accum": self.out, "result": self.out}}
         return {
@@ -92,7 +101,6 @@ class CorrectionTypes:
                 "result": self.est_result,
             },
             name + OUT_SUFFIX: {"result": self.out},
-            **({name + PAD_SUFFIX: {"result": self.pad}} if self.pad is not None else {}),
         }
 
 
@@ -151,23 +159,28 @@ def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTyp
     return out
 
 
-def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes]) -> str:
+def padded_explicitly(layer: ir.Layer, types: CorrectionTypes | None) -> bool:
+    """True if ``layer`` reads an explicit ``<name>_pad`` ZeroPadding layer in the hls4ml model
+    (a causal conv, or a padded (depthwise) conv with a correction branch: see the module docstring)."""
+    if not isinstance(layer, ir.Conv | ir.DepthwiseConv):
+        return False
+    return layer.padding == "causal" or (types is not None and not types.folded and types.pad is not None)
+
+
+def hls_names(deploy_model: Any) -> dict[str, str]:
+    """The hls4ml name of every layer of ``deploy_model``, the input included, by its Keras name
+    (position ``k`` in the graph's topological order)."""
+    graph = keras_graph(deploy_model)
+    names = {graph.input_name: indexed_name(0, graph.input_name)}
+    names.update({layer.name: indexed_name(k, layer.name) for k, layer in enumerate(graph.layers, 1)})
+    return names
+
+
+def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes], names: dict[str, str]) -> str:
     """The hls4ml layer whose output holds the codes the emulator traces as ``model_ir_layer``."""
     types = corrected.get(model_ir_layer)
-    return model_ir_layer + OUT_SUFFIX if types is not None and not types.folded else model_ir_layer
-
-
-def check_names(deploy_model: Any, corrected: dict[str, CorrectionTypes]) -> None:
-    """The branch layers' names must not be taken by the model's own layers."""
-    existing = {layer.name for layer in deploy_model.layers}
-    for name, types in corrected.items():
-        clash = sorted(existing & (set(types.config()) - {name}))
-        if clash:
-            raise ToolkitError(
-                f"layer {name!r} is corrected, but its correction branch would reuse the name(s) "
-                f"{', '.join(clash)} of existing layers; rename them (suffixes {SUM_SUFFIX}, {EST_SUFFIX}, "
-                f"{OUT_SUFFIX}, {PAD_SUFFIX} are reserved)"
-            )
+    name = names[model_ir_layer]
+    return name + OUT_SUFFIX if types is not None and not types.folded else name
 
 
 def with_correction(
@@ -175,29 +188,24 @@ def with_correction(
 ) -> Any:
     """The corrected layer ``cls.from_config(config)`` (weights ``weights``) called on ``x``, with its branch.
 
-    Layers keep their names and weights, so the IR, the plan and the hls4ml config still
-    refer to them (:func:`toolkit.hlsgen.hls_graph.hls_keras_model` walks the graph).
+    ``config`` carries the layer's hls4ml name (``L``), from which the branch is named;
+    ``x`` is already explicitly padded where :func:`padded_explicitly` says so
+    (:func:`toolkit.hlsgen.hls_graph.hls_keras_model` walks the graph).
     """
-    import tensorflow as tf
 
     if types.folded:
         # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
         bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
         config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
         weights = [weights[0], bias.astype(np.float32)]
-    elif types.pad is not None:
-        pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(mac.kernel)]
-        pads = mac.pad_amounts()
-        x = pad(pads[0] if len(pads) == 1 else pads, name=mac.name + PAD_SUFFIX)(x)
-        config = dict(config, padding="valid")
     clone = cls.from_config(config)
     y = clone(x)
     clone.set_weights(weights)
-    return y if types.folded else _branch(x, y, mac, correction)
+    return y if types.folded else _branch(x, y, mac, correction, config["name"])
 
 
-def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
-    """Add ``L_cv_sum`` -> ``L_cv_est`` and the ``L_cv`` subtraction after ``main``."""
+def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any, name: str) -> Any:
+    """Add ``L_cv_sum`` -> ``L_cv_est`` and the ``L_cv`` subtraction after ``main`` (``L`` = ``name``)."""
     import tensorflow as tf
 
     f = int(correction.frac_bits)
@@ -211,12 +219,12 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
         # column: depthwise layers on x, whose channels are the columns' (repeated when M > 1)
         channels = int(x.shape[-1])
         total = tf.keras.layers.DepthwiseConv2D(layer.kernel, strides=layer.strides, padding="valid",
-                                                use_bias=False, name=layer.name + SUM_SUFFIX)  # fmt: skip
-        estimate = tf.keras.layers.DepthwiseConv2D(1, name=layer.name + EST_SUFFIX)
+                                                use_bias=False, name=name + SUM_SUFFIX)  # fmt: skip
+        estimate = tf.keras.layers.DepthwiseConv2D(1, name=name + EST_SUFFIX)
         sum_shape, est_shape = (*layer.kernel, channels, 1), (1, 1, channels, 1)
     elif isinstance(layer, ir.Dense):
-        total = tf.keras.layers.Dense(1, use_bias=False, name=layer.name + SUM_SUFFIX)
-        estimate = tf.keras.layers.Dense(n_out, name=layer.name + EST_SUFFIX)
+        total = tf.keras.layers.Dense(1, use_bias=False, name=name + SUM_SUFFIX)
+        estimate = tf.keras.layers.Dense(n_out, name=name + EST_SUFFIX)
         sum_shape, est_shape = (layer.fan_in, 1), (1, n_out)
     else:
         conv = {1: tf.keras.layers.Conv1D, 2: tf.keras.layers.Conv2D}[len(layer.kernel)]
@@ -224,15 +232,15 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any) -> Any:
             1,
             layer.kernel,
             strides=layer.strides,
-            padding="valid",  # padded by branched_model
+            padding="valid",  # padded explicitly by hls_graph
             use_bias=False,
-            name=layer.name + SUM_SUFFIX,
+            name=name + SUM_SUFFIX,
         )
-        estimate = conv(n_out, 1, name=layer.name + EST_SUFFIX)
+        estimate = conv(n_out, 1, name=name + EST_SUFFIX)
         sum_shape = (*layer.kernel, layer.in_shape[-1], 1)
         est_shape = (*(1,) * len(layer.kernel), 1, n_out)
     v = total(x)
     total.set_weights([np.ones(sum_shape, np.float32)])
     e = estimate(v)
     estimate.set_weights([c.reshape(est_shape).astype(np.float32), bias.astype(np.float32)])
-    return tf.keras.layers.Subtract(name=layer.name + OUT_SUFFIX)([main, e])
+    return tf.keras.layers.Subtract(name=name + OUT_SUFFIX)([main, e])

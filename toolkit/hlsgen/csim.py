@@ -2,7 +2,8 @@
 
 A plan's multipliers become product policies (:mod:`toolkit.hlsgen.approx_templates`);
 its control-variate corrections become a branch of stock layers per corrected layer,
-bias-only ones a folded bias (:mod:`toolkit.hlsgen.correction_graph`). Inputs and
+bias-only ones a folded bias (:mod:`toolkit.hlsgen.correction_graph`); a
+BatchNormalization computes the IR's exact scale and shift (:mod:`toolkit.hlsgen.scale`). Inputs and
 outputs cross the ctypes boundary as float64, which holds every code of up to 53 bits
 exactly.
 """
@@ -16,8 +17,9 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.config import BACKENDS, IO_TYPES, STRATEGIES, hls_config
-from toolkit.hlsgen.correction_graph import corrected_layers, output_name
+from toolkit.hlsgen.correction_graph import corrected_layers, hls_names, output_name
 from toolkit.hlsgen.hls_graph import hls_keras_model
+from toolkit.hlsgen.scale import scale_types, set_exact_scales
 from toolkit.models import ir
 
 PROJECT_NAME = "toolkit_accel"  # the vendor step reads <output_dir>/firmware/toolkit_accel.cpp
@@ -53,9 +55,10 @@ class HlsCSim:
         register(backend)
         self.model_ir = model_ir
         self.corrected = corrected_layers(model_ir, plan)
-        hls_graph = hls_keras_model(deploy_model, model_ir, plan)
-        config = hls_config(model_ir, hls_graph.model, backend=backend, strategy=strategy, plan=plan, trace=trace,
-                            io_type=io_type, extra_types=hls_graph.types)  # fmt: skip
+        self.names = hls_names(deploy_model)  # Keras layer name -> hls4ml layer name
+        hls_graph = hls_keras_model(deploy_model, model_ir, plan, self.names)
+        config = hls_config(model_ir, hls_graph.model, self.names, backend=backend, strategy=strategy, plan=plan,
+                            trace=trace, io_type=io_type, extra_types=hls_graph.types)  # fmt: skip
         self.hls_model = hls4ml.converters.convert_from_keras_model(
             hls_graph.model,
             hls_config=config,
@@ -64,6 +67,7 @@ class HlsCSim:
             io_type=io_type,
             project_name=PROJECT_NAME,
         )
+        set_exact_scales(self.hls_model, model_ir, scale_types(model_ir, self.corrected), self.names)
         self._compiled = False
 
     def compile(self) -> None:
@@ -83,7 +87,7 @@ class HlsCSim:
     def trace_codes(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         """Codes after every IR layer hls4ml traces (needs ``trace=True``), by IR layer name.
 
-        A corrected layer's entry is its ``<name>_cv`` output (the corrected sums). IR
+        A corrected layer's entry is its ``<hls name>_cv`` output (the corrected sums). IR
         layers hls4ml folds away (e.g. a Flatten in io_parallel) are absent.
         """
         if not self._compiled:
@@ -91,7 +95,7 @@ class HlsCSim:
         _, traced = self.hls_model.trace(self._input(codes))
         out: dict[str, np.ndarray] = {}
         for layer in self.model_ir.layers:
-            values = traced.get(output_name(layer.name, self.corrected))
+            values = traced.get(output_name(layer.name, self.corrected, self.names))
             if values is not None:
                 values = np.asarray(values, dtype=np.float64).reshape((len(codes),) + layer.out_shape)
                 out[layer.name] = _to_codes(values, layer.out_precision, layer.name)

@@ -17,6 +17,7 @@ import numpy as np
 
 from toolkit.cache import cache_dir, write_atomic_npz
 from toolkit.errors import ToolkitError
+from toolkit.precision import finite_float32
 
 BUILTIN = ("digits", "mnist1d")
 SPLIT_SEED = 0
@@ -120,7 +121,8 @@ def _npz(path: Path, name: str | None = None) -> Dataset:
             raise ToolkitError(
                 f"dataset '{path}': x_{split} has {len(x)} samples but y_{split} has {len(y)}; they must match"
             )
-        arrays[f"x_{split}"], arrays[f"y_{split}"] = x.astype(np.float32), y
+        x = finite_float32(x, f"dataset '{path}': x_{split}")  # NaN/inf would quantize to garbage
+        arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
     if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
         raise ToolkitError(
             f"dataset '{path}': x_train samples have shape {arrays['x_train'].shape[1:]} but x_test "

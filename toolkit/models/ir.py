@@ -185,9 +185,11 @@ class MacLayer(Layer):
         return self.weights.reshape(self.fan_in, self.n_out)
 
     def pad_amounts(self) -> tuple[tuple[int, int], ...]:
-        """Zero padding per spatial axis, as Keras computes it for ``same``."""
+        """Zero padding (before, after) per spatial axis, as Keras computes it for ``same`` and ``causal``."""
         if self.padding == "valid":
             return tuple((0, 0) for _ in self.kernel)
+        if self.padding == "causal":  # Conv1D only, dilation 1: k-1 zeros before, none after
+            return tuple((k - 1, 0) for k in self.kernel)
         pads = []
         for size, k, s in zip(self.in_shape[:-1], self.kernel, self.strides, strict=True):
             out = -(-size // s)

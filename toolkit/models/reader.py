@@ -11,6 +11,7 @@ from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.models.batchnorm import output_quantizer, read_batchnorm
 from toolkit.models.deployable import deployable_model, unique_name, with_output_quantizer
+from toolkit.models.exactness import float32_inexact_notes
 from toolkit.models.graph import keras_graph
 from toolkit.models.graph_layers import (
     GRAPH_LAYER_KINDS,
@@ -54,7 +55,9 @@ def read_model(model: Any, fold_batchnorm: bool = False) -> tuple[ir.ModelIR, An
     graph = keras_graph(deploy)
     first = _input_quantizer(graph)
     shape = tuple(int(d) for d in deploy.input_shape[1:])
-    input_precision = Precision.from_qkeras(_activation_quantizer(first), where=f"layer {first.name!r}")
+    input_precision = Precision.from_qkeras(
+        _activation_quantizer(first), where=f"layer {first.name!r} (QActivation)"
+    )
     tensors = {graph.input_name: _Tensor(graph.input_name, shape, input_precision)}
     out: list[ir.Layer] = []
     for layer, inputs in graph.nodes:
@@ -81,6 +84,7 @@ def read_model(model: Any, fold_batchnorm: bool = False) -> tuple[ir.ModelIR, An
             )
         )  # fmt: skip
         notes.append(rounding.note(final.inexact, name))
+    notes = [*notes, *float32_inexact_notes(out)]
     return ir.ModelIR(model.name, shape, input_precision, tuple(out), tuple(notes), graph.input_name), deploy
 
 
@@ -148,7 +152,7 @@ def _read_layer(layer: Any, sources: list[_Tensor], notes: list[str]) -> ir.Laye
             return None
         if quantizer == "relu":
             return ir.ReLU(out_shape=out_shape, out_precision=precision, **common)
-        out_precision = Precision.from_qkeras(quantizer, where=f"layer {layer.name!r}")
+        out_precision = Precision.from_qkeras(quantizer, where=f"layer {layer.name!r} (QActivation)")
         return ir.Quantize(
             out_shape=out_shape, out_precision=out_precision, relu=not out_precision.signed, **common
         )
@@ -205,7 +209,7 @@ def _read_mac(
             f"{where}: QDense/QConv without kernel_quantizer; set e.g. quantized_bits(4,0,alpha=1)"
         )
     weights = layer.get_weights()
-    w_precision = Precision.from_qkeras(kernel_q, where=f"{where} kernel")
+    w_precision = Precision.from_qkeras(kernel_q, f"{where} kernel", getattr(layer, "kernel_quantizer", None))
     w_codes = _codes(kernel_q, weights[0], w_precision, f"{where} kernel")
     product = precision.times(w_precision)
     if cfg.get("use_bias", True):
@@ -213,7 +217,7 @@ def _read_mac(
             raise ToolkitError(
                 f"{where}: has a bias but no bias_quantizer; set e.g. quantized_bits(8,3,alpha=1)"
             )
-        b_precision = Precision.from_qkeras(bias_q, where=f"{where} bias")
+        b_precision = Precision.from_qkeras(bias_q, f"{where} bias", getattr(layer, "bias_quantizer", None))
         b_codes = _codes(bias_q, weights[1], b_precision, f"{where} bias")
     else:
         b_precision = Precision(2, 2 - product.frac, True)

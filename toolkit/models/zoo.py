@@ -38,6 +38,9 @@ class ZooEntry:
     batch_size: int = 32
     learning_rate: float = 3e-3
     seed: int = 1
+    # what `toolkit build` does with it by default: activation-density bit-widths, or keep its own
+    # (graph models: density training walks sequential chains only)
+    quantize: str = "density"
 
     def recipe_hash(self) -> str:
         model = self.build()
@@ -106,6 +109,57 @@ def _mnist1d_cnn() -> Any:
     )
 
 
+def _mnist1d_resnet() -> Any:
+    """A 1-D ResNet: a strided stem, two residual blocks (identity skips, exact Add), global average."""
+    from qkeras import QActivation, QConv1D, QDense
+    from tensorflow.keras import layers, models
+
+    def conv(filters: int, kernel: int, name: str, **kw: Any) -> Any:
+        return QConv1D(
+            filters, kernel, padding="same", kernel_quantizer=W4, bias_quantizer=B8, name=name, **kw
+        )
+
+    inp = layers.Input((40, 1), name="signal")
+    x = QActivation("quantized_bits(6,2,alpha=1)", name="input_q")(inp)
+    x = QActivation(A4, name="stem_relu")(conv(16, 5, "stem", strides=2)(x))
+    for block in (1, 2):
+        h = QActivation(A4, name=f"block{block}_relu1")(conv(16, 3, f"block{block}_conv1")(x))
+        h = QActivation("quantized_bits(6,3,alpha=1)", name=f"block{block}_q")(
+            conv(16, 3, f"block{block}_conv2")(h)
+        )
+        x = QActivation(A4, name=f"block{block}_out")(layers.Add(name=f"block{block}_add")([x, h]))
+    x = layers.GlobalAveragePooling1D(name="gap")(x)  # 20 positions: truncated mean, rounded next
+    x = QActivation("quantized_bits(8,3,alpha=1)", name="gap_q")(x)
+    return models.Model(
+        inp, QDense(10, kernel_quantizer=W4, bias_quantizer=B8, name="fc")(x), name="mnist1d_resnet"
+    )
+
+
+def _digits_dscnn() -> Any:
+    """A DS-CNN (keyword-spotting style): a conv stem, two depthwise-separable blocks, global average."""
+    from qkeras import QActivation, QConv2D, QDense, QDepthwiseConv2D
+    from tensorflow.keras import layers, models
+
+    inp = layers.Input((8, 8, 1), name="image")
+    x = QActivation("quantized_relu(4,0)", name="input_q")(inp)
+    x = QActivation(A4, name="stem_relu")(QConv2D(16, 3, padding="same", kernel_quantizer=W4, bias_quantizer=B8,
+                                                  name="stem")(x))  # fmt: skip
+    for block in (1, 2):
+        x = QDepthwiseConv2D(3, padding="same", depthwise_quantizer=W4, bias_quantizer=B8, name=f"dw{block}")(
+            x
+        )
+        x = QActivation(A4, name=f"dw{block}_relu")(x)
+        x = QConv2D(16, 1, kernel_quantizer=W4, bias_quantizer=B8, name=f"pw{block}")(x)
+        x = QActivation(A4, name=f"pw{block}_relu")(x)
+    x = layers.AveragePooling2D(2, name="pool")(x)  # 2x2: an exact shift
+    x = QActivation(A4, name="pool_q")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)  # 4x4: exact
+    x = QActivation("quantized_bits(8,3,alpha=1)", name="gap_q")(x)
+    return models.Model(
+        inp, QDense(10, kernel_quantizer=W4, bias_quantizer=B8, name="fc")(x), name="digits_dscnn"
+    )
+
+
 ZOO: dict[str, ZooEntry] = {
     e.name: e
     for e in (
@@ -114,6 +168,22 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry(
             "mnist1d-cnn", "mnist1d", "QConv1D x2 + QDense x2 on MNIST-1D, 4-bit", _mnist1d_cnn, epochs=40
         ),
+        ZooEntry(
+            "mnist1d-resnet",
+            "mnist1d",
+            "1-D ResNet (2 residual blocks, global average) on MNIST-1D, 4-bit",
+            _mnist1d_resnet,
+            epochs=30,
+            quantize="keep",
+        ),  # fmt: skip
+        ZooEntry(
+            "digits-dscnn",
+            "digits",
+            "DS-CNN (2 depthwise-separable blocks, global average) on digits, 4-bit",
+            _digits_dscnn,
+            epochs=40,
+            quantize="keep",
+        ),  # fmt: skip
     )
 }
 

@@ -14,7 +14,16 @@ from toolkit.pipeline.package import package
 def _fmt_approx(r: dict[str, Any]) -> str:
     if "energy_reduction" not in r:
         return f"user plan {r.get('source', '')}"
-    return f"energy -{100 * r['energy_reduction']:.1f}% (modelled), test acc {100 * r['test']['plan']:.2f}%"
+    c = r.get("certificate") or {}
+    if not c:  # a build folder made before plans were certified
+        return (
+            f"energy -{100 * r['energy_reduction']:.1f}% (modelled), test acc {100 * r['test']['plan']:.2f}%"
+        )
+    status = "certified" if c["status"] == "certified" else "nothing certified: exact plan"
+    return (
+        f"{status}; energy -{100 * r['energy_reduction']:.1f}% (modelled); test loss {r['test_loss']:.2f} points, "
+        f"certified bound {c['bound']:.2f} ({100 * c['confidence']:g}%, {c['n']} samples) vs budget {r['budget_points']:g}"
+    )
 
 
 STEPS: tuple[Step, ...] = (

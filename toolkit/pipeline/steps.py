@@ -42,7 +42,14 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         raise ToolkitError(f"--quantize {cfg.quantize!r}: expected one of {', '.join(QUANTIZE_POLICIES)}")
     policy = cfg.quantize
     if policy == "auto":
-        policy = "density" if cfg.model.startswith("zoo:") or not _is_quantized(cfg.model) else "keep"
+        if cfg.model.startswith("zoo:"):
+            from toolkit.models.zoo import zoo_entry
+
+            policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
+        else:
+            policy = "keep" if _is_quantized(cfg.model) else "density"
+    if policy == "density":
+        _check_chain_for_density(cfg.model)
     out = ctx.stage / "quantize"
     out.mkdir()
     if policy == "keep":
@@ -97,6 +104,23 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
     return agreement
 
 
+def _check_chain_for_density(model_spec: str) -> None:
+    """Activation-density training rebuilds sequential chains; a graph model is named, not half-trained."""
+    from toolkit.models.graph import keras_graph
+    from toolkit.models.loading import load_model
+
+    graph = keras_graph(load_model(model_spec, verbose=False))
+    previous = graph.input_name
+    for layer, inputs in graph.nodes:
+        if inputs != (previous,):
+            raise ToolkitError(
+                f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
+                f"a graph (layer {layer.name!r} reads {', '.join(inputs)}); use --quantize keep (a QKeras model "
+                "keeps its own bit-widths)"
+            )
+        previous = layer.name
+
+
 def _is_quantized(model_spec: str) -> bool:
     """True when the file is a QKeras model (it has QKeras layers): kept as it is, and the reader says
     what in it cannot be deployed; a float Keras model goes through activation-density training."""
@@ -107,7 +131,7 @@ def _is_quantized(model_spec: str) -> bool:
 
 
 def approx(ctx: BuildContext) -> dict[str, Any]:
-    """FAMES selection of one multiplier (and correction) per layer under the budget; or the user's plan."""
+    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan."""
     cfg = ctx.config
     out = ctx.stage / "approx"
     if cfg.plan:
@@ -119,16 +143,23 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
         out.mkdir()
         shutil.copy2(cfg.plan, ctx.stage / "plan.json")
         write_atomic_json(out / "source.json", {"plan": cfg.plan, "model_hash": plan.model_hash})
-        return {"source": cfg.plan, "layers": {n: lp.multiplier for n, lp in plan.layers.items()}}
+        return {"source": cfg.plan, "layers": {n: lp.design.name for n, lp in plan.layers.items()}}
     from toolkit.select.run import approx_model
 
-    summary = approx_model(str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed)
+    summary = approx_model(
+        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log
+    )
     shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
+    cert = summary["certificate"]
     return {
         "layers": summary["layers"],
         "energy_reduction": summary["energy"]["reduction"],
-        "test": summary["test"],
-        "validation": summary["validation"],
+        "test": {k: summary["test"][k] for k in ("exact", "plan", "n")},
+        "test_loss": summary["test"]["loss"]["point"],
+        "certificate": {"status": cert["status"], "confidence": cert["confidence"], "n": cert["n"]}
+        | {k: cert["plan"][k] for k in ("point", "bound", "losses", "gains")}
+        | {"message": cert["message"]},
+        "samples": summary["samples"],
         "budget_points": cfg.budget,
     }
 

@@ -50,42 +50,51 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     written.append(_save(fig, out_dir / "chosen.png", plt))
-    # 3. Pareto front: energy reduction vs validation accuracy.
+    # 3. Pareto front: energy reduction vs accuracy loss; the ladder on the search set, the
+    #    certified bound of every rung the certification walked, the uniform designs.
     fig, ax = plt.subplots(figsize=(7, 4.5))
     e0 = summary["energy"]["exact"]
-    base = summary["validation"]["exact"]
-    if summary.get("bisection"):
-        pts = [(1 - s["energy"] / e0, s["accuracy"]) for s in summary["bisection"] if "energy" in s]
-        # (bisection and refinement steps alike: every plan the ILP path evaluated)
-        ax.scatter(
-            *zip(*[(100 * r, 100 * a) for r, a in pts], strict=True),
-            marker="o",
-            label="ILP (bisection steps)",
+    base = summary["search"]["exact"]
+    ladder = summary.get("ladder") or []
+    if ladder:
+        ax.plot(
+            [100 * r["saving"] for r in ladder],
+            [r["search_bound"] for r in ladder],
+            "o-",
+            ms=4,
+            label="ladder: bound on the search set",
         )
     if summary.get("ga"):
-        pts = [(1 - p["energy"] / e0, p["accuracy"]) for p in summary["ga"]["front"]]
-        ax.scatter(*zip(*[(100 * r, 100 * a) for r, a in pts], strict=True), marker="^", label="GA front")
+        pts = [(1 - p["energy"] / e0, 100 * (base - p["accuracy"])) for p in summary["ga"]["front"]]
+        ax.scatter(*zip(*[(100 * r, a) for r, a in pts], strict=True), marker="^", label="GA front (search)")
+    rungs = summary["certificate"]["rungs"]
+    ax.scatter(
+        [100 * r["saving"] for r in rungs],
+        [r["loss"]["bound"] for r in rungs],
+        marker="v",
+        c=["tab:green" if r["certified"] else "tab:red" for r in rungs],
+        label=f"certified upper {100 * summary['confidence']:g}% bound (certification set)",
+    )
     uni = summary["uniform"]
     ax.scatter(
         [100 * (1 - u["energy"] / e0) for u in uni],
-        [100 * u["accuracy"] for u in uni],
+        [100 * (base - u["accuracy"]) for u in uni],
         marker="x",
         color="gray",
-        label="uniform single design",
+        label="uniform single design (search)",
     )
-    ax.axhline(
-        100 * (base - summary["budget_points"] / 100), color="red", ls="--", lw=1, label="accuracy budget"
-    )
+    ax.axhline(summary["budget_points"], color="red", ls="--", lw=1, label="accuracy budget")
     ax.scatter(
         [100 * summary["energy"]["reduction"]],
-        [100 * summary["validation"]["plan"]],
+        [summary["test"]["loss"]["point"]],
         s=120,
         facecolors="none",
         edgecolors="k",
-        label="selected plan",
+        label="selected plan: test loss",
     )
+    ax.set_yscale("symlog", linthresh=1.0)
     ax.set_xlabel("multiplier energy reduction vs exact (%) (modelled)")
-    ax.set_ylabel("validation accuracy (%) (emulated)")
+    ax.set_ylabel("accuracy loss vs exact (points) (emulated)")
     ax.set_title(f"{summary['model']}: energy vs accuracy")
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -18,7 +18,6 @@ of parallel multipliers (lanes) of each MAC layer: more lanes, fewer cycles, mor
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import numpy as np
 from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
+from toolkit.models.names import indexed_name
 from toolkit.multipliers.design import HLS_DIR as MULT_DIR
 from toolkit.rtlgen.axis import AxisFormat
 from toolkit.rtlgen.widths import mac_widths, product_range, scale_widths
@@ -78,7 +78,7 @@ class Stage:
     @property
     def instance(self) -> str:
         """Instance name in the top (the hierarchy name used for activity and area)."""
-        return f"l{self.index}_{_ident(self.layer.name)}"
+        return indexed_name(self.index, self.layer.name)
 
     @property
     def module(self) -> str:
@@ -152,10 +152,6 @@ class RtlDesign:
 
     def mac_stages(self) -> list[Stage]:
         return [s for s in self.stages if s.kind == "mac"]
-
-
-def _ident(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
 def lanes_for(layer: ir.MacLayer, fold: Fold) -> int:

@@ -1,4 +1,4 @@
-"""``toolkit approx``: profile, score, select, check in the emulator, write plan + selection report."""
+"""``toolkit approx``: profile, score, search a ladder of plans, certify one on unseen data, write plan + report."""
 
 from __future__ import annotations
 
@@ -17,10 +17,13 @@ from toolkit.models.reader import read_model
 from toolkit.models.zoo import VALIDATION_FRACTION
 from toolkit.progress import progress
 from toolkit.select.candidates import layer_candidates
+from toolkit.select.certify import DEFAULT_CONFIDENCE, Certificate, certify, check_confidence, paired_loss
+from toolkit.select.data import CERTIFY_FRACTION, SelectionData, split_selection_data
 from toolkit.select.energy import candidate_energy
 from toolkit.select.ga import run_ga
+from toolkit.select.ladder import GRID_POINTS, Ladder, build_ladder
 from toolkit.select.profile import profile_model
-from toolkit.select.search import Problem, bisect, refine
+from toolkit.select.search import Problem
 from toolkit.select.sensitivity import gradient_statistics, omega
 
 SELECTORS = ("ilp", "ga")
@@ -29,17 +32,16 @@ SELECTORS = ("ilp", "ga")
 def build_problem(
     model_ir: Any,
     deploy: Any,
-    data: Any,
+    calibration: tuple[np.ndarray, np.ndarray],
+    search: tuple[np.ndarray, np.ndarray],
     families: list[str] | None,
     corrections: tuple[str, ...],
     trace_method: str = "hutchinson",
-    calibration: int = 512,
     model_label: str = "",
     seed: int = 0,
 ) -> tuple[Problem, dict[str, Any]]:
-    """Split the data, profile, score every (layer, candidate); return the problem and the scores."""
-    fit, val = data.validation_split(VALIDATION_FRACTION)
-    x_cal, y_cal = fit.x_train[:calibration], fit.y_train[:calibration]
+    """Profile and score every (layer, candidate) on ``calibration``; the problem evaluates on ``search``."""
+    x_cal, y_cal = calibration
     profiles = profile_model(model_ir, x_cal)
     names = list(profiles)
     sens = gradient_statistics(deploy, names, x_cal, y_cal, method=trace_method, seed=seed)
@@ -55,7 +57,7 @@ def build_problem(
                 np.array([omega(sens[name], prof.fan_in, prof.product_scale, c.mean, c.var) for c in options])
             )
             bar.update(task, advance=1, status=f"{name}: {len(options)} candidates")
-    problem = Problem(model_ir, profiles, candidates, energy, omegas, val.x_train, val.y_train, model_label)
+    problem = Problem(model_ir, profiles, candidates, energy, omegas, search[0], search[1], model_label)
     scores = {
         name: {
             "grad_sum": sens[name].grad_sum,
@@ -78,6 +80,16 @@ def build_problem(
         for name, options, om, en in zip(names, candidates, omegas, energy, strict=True)
     }
     return problem, scores
+
+
+def held_out_sets(
+    data: Any, calibration: int = 512
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(calibration, search) of the selection before certification existed: 512 training samples for
+    the scores, the whole held-out split for the search and its acceptance. Kept for benchmarks that
+    compare against it (it accepts on the data it searched on)."""
+    fit, val = data.validation_split(VALIDATION_FRACTION)
+    return (fit.x_train[:calibration], fit.y_train[:calibration]), (val.x_train, val.y_train)
 
 
 def uniform_points(problem: Problem) -> list[dict[str, Any]]:
@@ -103,6 +115,57 @@ def uniform_points(problem: Problem) -> list[dict[str, Any]]:
     return points
 
 
+def search_ladder(
+    model_ir: Any,
+    deploy: Any,
+    sets: SelectionData,
+    families: list[str] | None = None,
+    corrections: tuple[str, ...] = ("none", "cv"),
+    selector: str = "ilp",
+    trace_method: str = "hutchinson",
+    refine_steps: int = 3,
+    model_label: str = "",
+    seed: int = 0,
+) -> tuple[Problem, dict[str, Any], Ladder, Any]:
+    """Score on the calibration set and build the budget-free ladder on the search set.
+
+    Returns (problem, scores, ladder, GA result or None). Unlabelled calibration samples are
+    labelled with the exact model's own predictions (the search then measures disagreement).
+    """
+    if selector not in SELECTORS:
+        raise ToolkitError(
+            f"selection method {selector!r} is unknown: expected one of {', '.join(SELECTORS)}"
+        )
+    y_cal, y_search = sets.y_calibration, sets.y_search
+    if y_cal is None:
+        exact = Emulator(model_ir)
+        y_cal = exact.predict_codes(exact.quantize_input(sets.x_calibration)).argmax(-1)
+        y_search = np.concatenate([y_cal, sets.y_held_search])
+    problem, scores = build_problem(
+        model_ir, deploy, (sets.x_calibration, y_cal), (sets.x_search, y_search), families, corrections,
+        trace_method, model_label=model_label, seed=seed,
+    )  # fmt: skip
+    ga = None
+    with progress() as bar:
+        if selector == "ilp":
+            task = bar.add_task("search (ILP path)", total=GRID_POINTS, status="")
+            ladder = build_ladder(problem, tries=refine_steps, progress=lambda: bar.advance(task))
+        else:
+            generations = 25
+            task = bar.add_task("search (GA)", total=generations, status="")
+            ga = run_ga(problem, 0.0, generations=generations, seed=seed, progress=lambda: bar.advance(task))
+            ladder = build_ladder(problem, grid=0, tries=0, extra=[p["genome"] for p in ga.front])
+    return problem, scores, ladder, ga
+
+
+def certify_ladder(
+    problem: Problem, ladder: Ladder, sets: SelectionData, budget: float, confidence: float
+) -> Certificate:
+    """Walk the ladder on the certification set (fixed-sequence; see :mod:`toolkit.select.certify`)."""
+    cert = problem.with_samples(sets.x_certify, sets.y_certify)
+    return certify(ladder.savings, lambda i: cert.correct(ladder.choices[i]), budget, confidence)
+
+
 def approx_model(
     model_spec: str,
     data_spec: str | None,
@@ -116,47 +179,42 @@ def approx_model(
     seed: int = 0,
     verbose: bool = True,
     refine_steps: int = 3,
+    confidence: float = DEFAULT_CONFIDENCE,
+    calibration: str | Path | None = None,
+    split_seed: int = 0,
+    certify_fraction: float = CERTIFY_FRACTION,
+    log: Any = None,
 ) -> dict[str, Any]:
-    """The whole selection; writes ``plan.json``, ``selection.json`` and plots into ``out_dir``."""
-    if selector not in SELECTORS:
-        raise ToolkitError(
-            f"selection method {selector!r} is unknown: expected one of {', '.join(SELECTORS)}"
-        )
+    """The whole selection; writes ``plan.json``, ``selection.json`` and plots into ``out_dir``.
+
+    Searches on the calibration + search sets, accepts only what certifies on the
+    certification set (an upper ``confidence`` bound of the loss within ``budget``), else
+    writes the exact plan and says why.
+    """
+    check_confidence(confidence)
+    if budget < 0:
+        raise ToolkitError(f"--budget {budget:g}: expected an accuracy loss in points >= 0")
     start = time.perf_counter()
     data_spec = data_spec or default_dataset_for(model_spec)
     if data_spec is None:
         raise ToolkitError(f"--data is required for model {model_spec!r} (digits, mnist1d or an .npz path)")
     data = load_dataset(data_spec)
+    sets = split_selection_data(data, calibration, certify_fraction, split_seed)
     model_ir, deploy = read_model(load_model(model_spec, verbose=verbose))
     corrections = ("bias" if fold_mean else "none",) + (("cv",) if use_cv else ())
-    problem, scores = build_problem(
-        model_ir, deploy, data, families, corrections, trace_method, model_label=model_spec, seed=seed
+    problem, scores, ladder, ga = search_ladder(
+        model_ir, deploy, sets, families, corrections, selector, trace_method, refine_steps, model_spec, seed
     )
-    t_score = time.perf_counter() - start
-    steps_total = 14 if selector == "ilp" else 25
-    with progress() as bar:
-        task = bar.add_task(f"select ({selector})", total=steps_total, status="")
-        tick = lambda: bar.advance(task)  # noqa: E731
-        if selector == "ilp":
-            result = bisect(problem, budget, steps=steps_total, progress=tick)
-            if refine_steps:
-                result = refine(problem, result, budget, tries_per_layer=refine_steps)
-            choice, ga = result.choice, None
-        else:
-            ga = run_ga(problem, budget, generations=steps_total, seed=seed, progress=tick)
-            if ga.best_within_budget is None:
-                raise ToolkitError(
-                    f"the genetic search found no plan within an accuracy loss of {budget:g} points"
-                )
-            choice = ga.best_within_budget["genome"]
+    t_search = time.perf_counter() - start
+    certificate = certify_ladder(problem, ladder, sets, budget, confidence)
+    if log is not None:
+        log(certificate.message)
+    choice = ladder.choices[certificate.accepted]
     plan = problem.plan(choice)
     out_dir.mkdir(parents=True, exist_ok=True)
     exact = problem.exact_choice()
-    test_codes = Emulator(model_ir).quantize_input(data.x_test)
-    acc_test = {}
-    for label, ch in (("exact", exact), ("plan", choice)):
-        emu = Emulator(model_ir, problem.plan(ch).kernels())
-        acc_test[label] = float(np.mean(emu.predict_codes(test_codes).argmax(-1) == data.y_test))
+    test = problem.with_samples(data.x_test, data.y_test)
+    test_loss = paired_loss(test.correct(exact), test.correct(choice), confidence)
     e_exact, e_plan = problem.total_energy(exact), problem.total_energy(choice)
     summary = {
         "model": model_spec,
@@ -164,15 +222,23 @@ def approx_model(
         "model_hash": model_ir.model_hash(),
         "selector": selector,
         "budget_points": budget,
+        "confidence": confidence,
         "families": families or "all",
         "corrections": list(corrections),
         "trace_method": trace_method,
-        "validation": {
+        "samples": sets.counts() | {"test": len(data.y_test)},
+        "search": {
             "exact": problem.accuracy(exact),
             "plan": problem.accuracy(choice),
             "n": len(problem.y_val),
         },
-        "test": {**acc_test, "n": len(data.y_test)},
+        "certificate": certificate.to_json(),
+        "test": {
+            "exact": test_loss.exact_accuracy,
+            "plan": test_loss.plan_accuracy,
+            "n": test_loss.n,
+            "loss": test_loss.to_json(),
+        },
         "energy": {
             "exact": e_exact,
             "plan": e_plan,
@@ -185,7 +251,7 @@ def approx_model(
             for c in [options[i]]
         },
         "scores": scores,
-        "bisection": result.steps if selector == "ilp" else None,
+        "ladder": ladder.to_json(problem),
         "ga": None
         if ga is None
         else {
@@ -195,7 +261,7 @@ def approx_model(
         },
         "uniform": uniform_points(problem),
         "evaluations": problem.evaluations,
-        "seconds": {"score": t_score, "total": time.perf_counter() - start},
+        "seconds": {"search": t_search, "total": time.perf_counter() - start},
     }
     plan.save(out_dir / "plan.json", model_ir)
     write_atomic_json(out_dir / "selection.json", summary)

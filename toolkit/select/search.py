@@ -26,7 +26,11 @@ from toolkit.select.profile import LayerProfile
 
 @dataclass
 class Problem:
-    """Everything a search evaluates against: candidates, their energy and score, validation data."""
+    """Everything a search evaluates against: candidates, their energy and score, and samples.
+
+    ``x_val, y_val`` are the samples plans are evaluated on: the search set for a search,
+    the certification set for :meth:`with_samples` copies.
+    """
 
     model_ir: ir.ModelIR
     profiles: dict[str, LayerProfile]
@@ -38,7 +42,7 @@ class Problem:
     model_label: str = ""
     evaluations: int = 0
     _codes: np.ndarray | None = field(default=None, repr=False)
-    _cache: dict[tuple[int, ...], float] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
 
     def plan(self, choice: list[int]) -> Plan:
         """The plan of a choice; corrections fitted with the calibration histograms."""
@@ -56,17 +60,26 @@ class Problem:
             layers[cand.layer] = LayerPlan(cand.layer, cand.design, correction)
         return Plan(self.model_ir.model_hash(), layers, self.model_label)
 
-    def accuracy(self, choice: list[int]) -> float:
-        """Emulated validation accuracy of a choice (memoized)."""
+    def correct(self, choice: list[int]) -> np.ndarray:
+        """Per-sample correctness of a choice on this problem's samples, emulated (memoized)."""
         key = tuple(choice)
         if key not in self._cache:
             if self._codes is None:
                 self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
             emulator = Emulator(self.model_ir, self.plan(choice).kernels())
-            predicted = emulator.predict_codes(self._codes).argmax(axis=-1)
-            self._cache[key] = float(np.mean(predicted == self.y_val))
+            self._cache[key] = emulator.predict_codes(self._codes).argmax(axis=-1) == self.y_val
             self.evaluations += 1
         return self._cache[key]
+
+    def accuracy(self, choice: list[int]) -> float:
+        """Emulated accuracy of a choice on this problem's samples (memoized)."""
+        return float(np.mean(self.correct(choice)))
+
+    def with_samples(self, x: np.ndarray, y: np.ndarray) -> Problem:
+        """The same candidates evaluated on other samples (e.g. the certification set), own cache."""
+        return Problem(
+            self.model_ir, self.profiles, self.candidates, self.energy, self.omega, x, y, self.model_label
+        )
 
     def total_energy(self, choice: list[int]) -> float:
         return float(sum(e[i] for e, i in zip(self.energy, choice, strict=True)))
