@@ -7,7 +7,8 @@
 * A template registered (on Vivado, for both backends: see :func:`register`) after
   hls4ml's own config templates rewrites the layer's
   ``using product = nnet::product::mult<x_T, y_T>;`` (Dense, and the ``mult_config``
-  of Conv1D/Conv2D) to that policy, and adds our umbrella header to the includes.
+  of Conv1D/Conv2D and the depthwise convolutions, whose kernels all multiply through
+  ``CONFIG_T::template product``) to that policy, and adds our umbrella header to the includes.
 
 The control-variate correction is not a product (it needs each output's constant and
 the sum of that output's inputs), so it is not expressed here but as a branch of stock
@@ -29,13 +30,17 @@ _registered: set[str] = set()
 
 def _template_class() -> type:
     from hls4ml.backends.template import Template
-    from hls4ml.model.layers import Conv1D, Conv2D, Dense
+    from hls4ml.model.layers import Conv1D, Conv2D, Dense, DepthwiseConv1D, DepthwiseConv2D
 
     class ApproxProductTemplate(Template):
         """Swaps the product policy of layers the plan approximates."""
 
         def __init__(self) -> None:
-            super().__init__("toolkit_approx_product", (Dense, Conv1D, Conv2D), "config_cpp")
+            super().__init__(
+                "toolkit_approx_product",
+                (Dense, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D),
+                "config_cpp",
+            )
 
         def transform(self, model, node):  # noqa: ANN001, ANN201 - hls4ml's optimizer signature
             policy = model.config.get_layer_config(node).get(CONFIG_KEY)

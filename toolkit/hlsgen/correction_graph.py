@@ -20,6 +20,12 @@ rounds or wraps except the one intended floor::
              fraction bits and AP_TRN: the cast *is* the ``>> F`` floor (one multiply-add
              per output)
 
+A corrected depthwise convolution's V is per channel (the window sum of the one channel
+each output column reads, as :func:`toolkit.emulator.layers.columns_of` corrects it), so
+``L_cv_sum`` is a depthwise convolution with an all-ones kernel and ``L_cv_est`` a 1x1
+depthwise convolution (weight c_j, bias d_j + 2^(F-1)), both on L's input as hls4ml sees
+it (channels repeated for a depth multiplier > 1: :mod:`toolkit.hlsgen.hls_graph`).
+
 A corrected conv with ``same`` padding reads an explicit ``L_pad`` ZeroPadding layer
 shared by both branches (and becomes ``valid``): one padding buffer instead of two, and
 it sidesteps hls4ml 1.3's Conv1D io_stream padding pass, which pads the wrong consumer
@@ -39,7 +45,8 @@ Names: hls4ml sees every layer under its derived name ``l<k>_<ident>`` (:func:`h
 names (and hls4ml's own ``<name>_linear``) never meet a name of the user's, whatever
 Keras called the layers (``input_1``, ``fc_cv_sum``, ``block/conv.0``). Weights are
 stored in float32 Keras layers; they are exact because every constant is checked to fit
-24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts.
+24 bits. No C++ is generated: the branch is plain Keras layers that hls4ml converts;
+:func:`with_correction` builds it while :mod:`toolkit.hlsgen.hls_graph` walks the graph.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
-from toolkit.models.deployable import sequential_layers
+from toolkit.models.graph import keras_graph
 from toolkit.models.names import indexed_name
 from toolkit.precision import Precision
 
@@ -121,7 +128,8 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
     out = Precision.for_range(acc.min_code - (est_hi << shift), acc.max_code - (est_lo << shift), acc.frac)
     folded: dict[str, Any] = {}
     if not any(c):
-        codes = tuple(int(b) - ((dj >> f) << shift) for b, dj in zip(layer.bias, d_half, strict=True))
+        bias = np.broadcast_to(layer.bias, (layer.n_out,))  # a depthwise layer without bias holds one 0
+        codes = tuple(int(b) - ((dj >> f) << shift) for b, dj in zip(bias, d_half, strict=True))
         if max(abs(v) for v in codes) >= _FLOAT32_EXACT:
             raise ToolkitError(f"layer {layer.name!r}: bias with the folded correction does not fit 24 bits")
         folded = {"folded_bias": Precision.for_range(min(codes), max(codes), acc.frac), "folded_codes": codes}
@@ -134,7 +142,7 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
         est_acc=Precision.for_range(lo, hi, pf + f),
         est_result=Precision.for_range(est_lo, est_hi, pf),
         out=out,
-        pad=a if isinstance(layer, ir.Conv) and any(p != (0, 0) for p in layer.pad_amounts()) else None,
+        pad=a if layer.kernel and any(p != (0, 0) for p in layer.pad_amounts()) else None,
         **folded,
     )
 
@@ -153,27 +161,19 @@ def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTyp
 
 def padded_explicitly(layer: ir.Layer, types: CorrectionTypes | None) -> bool:
     """True if ``layer`` reads an explicit ``<name>_pad`` ZeroPadding layer in the hls4ml model
-    (a causal conv, or a padded conv with a correction branch: see the module docstring)."""
-    if not isinstance(layer, ir.Conv):
+    (a causal conv, or a padded (depthwise) conv with a correction branch: see the module docstring)."""
+    if not isinstance(layer, ir.Conv | ir.DepthwiseConv):
         return False
     return layer.padding == "causal" or (types is not None and not types.folded and types.pad is not None)
 
 
 def hls_names(deploy_model: Any) -> dict[str, str]:
-    """The hls4ml name of every layer of ``deploy_model``, the input included, by its Keras name."""
-    first = _input_name(deploy_model)
-    names = {first: indexed_name(0, first)}
-    names.update(
-        {
-            layer.name: indexed_name(k, layer.name)
-            for k, layer in enumerate(sequential_layers(deploy_model), 1)
-        }
-    )
+    """The hls4ml name of every layer of ``deploy_model``, the input included, by its Keras name
+    (position ``k`` in the graph's topological order)."""
+    graph = keras_graph(deploy_model)
+    names = {graph.input_name: indexed_name(0, graph.input_name)}
+    names.update({layer.name: indexed_name(k, layer.name) for k, layer in enumerate(graph.layers, 1)})
     return names
-
-
-def _input_name(deploy_model: Any) -> str:
-    return deploy_model.get_config()["layers"][0]["config"]["name"]
 
 
 def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes], names: dict[str, str]) -> str:
@@ -183,41 +183,25 @@ def output_name(model_ir_layer: str, corrected: dict[str, CorrectionTypes], name
     return name + OUT_SUFFIX if types is not None and not types.folded else name
 
 
-def branched_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: dict[str, str]) -> Any:
-    """``deploy_model`` rebuilt for hls4ml: layers renamed, a correction branch per corrected layer.
+def with_correction(
+    cls: type, config: dict, weights: list, x: Any, types: CorrectionTypes, mac: ir.MacLayer, correction: Any
+) -> Any:
+    """The corrected layer ``cls.from_config(config)`` (weights ``weights``) called on ``x``, with its branch.
 
-    Layers keep their weights and are renamed to ``names`` (:func:`hls_names`), which the
-    hls4ml config (:func:`toolkit.hlsgen.config.hls_config`) and the trace use too.
+    ``config`` carries the layer's hls4ml name (``L``), from which the branch is named;
+    ``x`` is already explicitly padded where :func:`padded_explicitly` says so
+    (:func:`toolkit.hlsgen.hls_graph.hls_keras_model` walks the graph).
     """
-    import tensorflow as tf
 
-    corrected = corrected_layers(model_ir, plan)
-    by_name = {layer.name: layer for layer in model_ir.layers}
-    inputs = tf.keras.Input(deploy_model.input_shape[1:], name=names[_input_name(deploy_model)])
-    x = inputs
-    for layer in sequential_layers(deploy_model):  # never the InputLayer: ``inputs`` replaces it
-        name = names[layer.name]
-        config, weights = dict(layer.get_config(), name=name), layer.get_weights()
-        types = corrected.get(layer.name)
-        mac = model_ir.layer(layer.name) if types is not None else None
-        if types is not None and types.folded:
-            # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
-            bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
-            config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
-            weights, mac = [weights[0], bias.astype(np.float32)], None
-        conv = by_name.get(layer.name)
-        if isinstance(conv, ir.Conv) and padded_explicitly(conv, types):
-            pad = {1: tf.keras.layers.ZeroPadding1D, 2: tf.keras.layers.ZeroPadding2D}[len(conv.kernel)]
-            pads = conv.pad_amounts()
-            x = pad(pads[0] if len(pads) == 1 else pads, name=name + PAD_SUFFIX)(x)
-            config = dict(config, padding="valid")
-        clone = type(layer).from_config(config)
-        y = clone(x)
-        clone.set_weights(weights)
-        if mac is not None:
-            y = _branch(x, y, mac, plan.layers[layer.name].correction, name)
-        x = y
-    return tf.keras.Model(inputs, x, name="toolkit_hls")
+    if types.folded:
+        # bias-only: L's bias becomes bias - estimate, exact in the type hls_config gives it
+        bias = np.asarray(types.folded_codes, dtype=np.float64) * types.out.scale
+        config = dict(config, use_bias=True, bias_quantizer=None, bias_constraint=None)
+        weights = [weights[0], bias.astype(np.float32)]
+    clone = cls.from_config(config)
+    y = clone(x)
+    clone.set_weights(weights)
+    return y if types.folded else _branch(x, y, mac, correction, config["name"])
 
 
 def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any, name: str) -> Any:
@@ -230,7 +214,15 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any, name: str) -
     c = np.asarray(correction.c, dtype=np.float64) * 2.0 ** -(wf + f)
     bias = (np.asarray(correction.d, dtype=np.float64) + half) * 2.0 ** -(pf + f)
     n_out = layer.n_out
-    if isinstance(layer, ir.Dense):
+    if isinstance(layer, ir.DepthwiseConv):
+        # V per channel (the window sum of the one channel a column reads) and one estimate per
+        # column: depthwise layers on x, whose channels are the columns' (repeated when M > 1)
+        channels = int(x.shape[-1])
+        total = tf.keras.layers.DepthwiseConv2D(layer.kernel, strides=layer.strides, padding="valid",
+                                                use_bias=False, name=name + SUM_SUFFIX)  # fmt: skip
+        estimate = tf.keras.layers.DepthwiseConv2D(1, name=name + EST_SUFFIX)
+        sum_shape, est_shape = (*layer.kernel, channels, 1), (1, 1, channels, 1)
+    elif isinstance(layer, ir.Dense):
         total = tf.keras.layers.Dense(1, use_bias=False, name=name + SUM_SUFFIX)
         estimate = tf.keras.layers.Dense(n_out, name=name + EST_SUFFIX)
         sum_shape, est_shape = (layer.fan_in, 1), (1, n_out)
@@ -240,7 +232,7 @@ def _branch(x: Any, main: Any, layer: ir.MacLayer, correction: Any, name: str) -
             1,
             layer.kernel,
             strides=layer.strides,
-            padding="valid",  # padded by branched_model
+            padding="valid",  # padded explicitly by hls_graph
             use_bias=False,
             name=name + SUM_SUFFIX,
         )

@@ -17,7 +17,8 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.config import BACKENDS, IO_TYPES, STRATEGIES, hls_config
-from toolkit.hlsgen.correction_graph import branched_model, corrected_layers, hls_names, output_name
+from toolkit.hlsgen.correction_graph import corrected_layers, hls_names, output_name
+from toolkit.hlsgen.hls_graph import hls_keras_model
 from toolkit.hlsgen.scale import scale_types, set_exact_scales
 from toolkit.models import ir
 
@@ -55,12 +56,11 @@ class HlsCSim:
         self.model_ir = model_ir
         self.corrected = corrected_layers(model_ir, plan)
         self.names = hls_names(deploy_model)  # Keras layer name -> hls4ml layer name
-        keras_model = branched_model(deploy_model, model_ir, plan, self.names)
-        config = hls_config(
-            model_ir, keras_model, self.names, backend=backend, strategy=strategy, plan=plan, trace=trace
-        )
+        hls_graph = hls_keras_model(deploy_model, model_ir, plan, self.names)
+        config = hls_config(model_ir, hls_graph.model, self.names, backend=backend, strategy=strategy, plan=plan,
+                            trace=trace, io_type=io_type, extra_types=hls_graph.types)  # fmt: skip
         self.hls_model = hls4ml.converters.convert_from_keras_model(
-            keras_model,
+            hls_graph.model,
             hls_config=config,
             output_dir=str(output_dir),
             backend=backend,

@@ -44,7 +44,10 @@ def keras_graph(model: Any) -> KerasGraph:
                 f"layer {layer.name!r} is a nested model; flatten it into one Sequential or functional model"
             )
     if isinstance(model, tf.keras.Sequential):
-        input_name = f"{model.name}_input"
+        first = model.get_config()["layers"][0]
+        input_name = first["config"]["name"] if first["class_name"] == "InputLayer" else f"{model.name}_input"
+        if input_name in {layer.name for layer in layers}:
+            input_name = f"{model.name}_input"
         names = [input_name] + [layer.name for layer in layers]
         return KerasGraph(input_name, tuple((layer, (names[i],)) for i, layer in enumerate(layers)))
     config = model.get_config()
