@@ -38,7 +38,7 @@ from toolkit.models.loading import load_keras_file  # noqa: E402
 from toolkit.models.reader import read_model  # noqa: E402
 from toolkit.models.zoo import VALIDATION_FRACTION, load_zoo_model  # noqa: E402
 from toolkit.select.certify import paired_loss  # noqa: E402
-from toolkit.select.data import split_selection_data  # noqa: E402
+from toolkit.select.data import CERTIFY_FRACTION, split_selection_data  # noqa: E402
 from toolkit.select.run import build_problem, certify_ladder, held_out_sets, search_ladder  # noqa: E402
 from toolkit.select.search import bisect, refine  # noqa: E402
 
@@ -138,7 +138,9 @@ def trained_model(name: str):
     return load_keras_file(path)
 
 
-def run_model(name: str, seeds: list[int], budgets: list[float]) -> list[dict]:
+def run_model(
+    name: str, seeds: list[int], budgets: list[float], certify_fraction: float, extra: int | None
+) -> list[dict]:
     dataset = ZOO_DATA.get(name) or TRAINED[name][0]
     data = load_dataset(dataset)
     model = load_zoo_model(name, verbose=False) if name in ZOO_DATA else trained_model(name)
@@ -146,7 +148,7 @@ def run_model(name: str, seeds: list[int], budgets: list[float]) -> list[dict]:
     rows = []
     for seed in seeds:
         t0 = time.perf_counter()
-        sets = split_selection_data(data, split_seed=seed)
+        sets = split_selection_data(data, None, certify_fraction, seed, extra)
         problem, _, ladder, _ = search_ladder(
             model_ir, deploy, sets, None, CORRECTIONS, seed=seed, model_label=name
         )
@@ -285,14 +287,18 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=list(ZOO_DATA) + list(TRAINED))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budgets", nargs="+", type=float, default=[0.25, 0.5, 1.0, 2.0])
+    parser.add_argument("--certify-fraction", type=float, default=CERTIFY_FRACTION)
+    parser.add_argument(
+        "--extra", type=int, default=None, help="fresh mnist1d certification samples (default: the toolkit's)"
+    )
     parser.add_argument("--out", default=str(RESULTS / "budget_holds.json"))
     args = parser.parse_args()
     start = time.perf_counter()
     rows = []
     out = Path(args.out)
     for name in args.models:
-        rows += run_model(name, args.seeds, args.budgets)
-        doc = {"confidence": CONFIDENCE, "budgets": args.budgets, "seeds": args.seeds, "models": args.models,
+        rows += run_model(name, args.seeds, args.budgets, args.certify_fraction, args.extra)
+        doc = {"confidence": CONFIDENCE, "certify_fraction": args.certify_fraction, "extra": args.extra, "budgets": args.budgets, "seeds": args.seeds, "models": args.models,
                "summary": summarize(rows), "monotone_violations": monotone_violations(rows), "rows": rows,
                "seconds": time.perf_counter() - start, "complete": name == args.models[-1]}  # fmt: skip
         write_atomic_json(out, doc)  # after every model, so a partial run leaves its numbers

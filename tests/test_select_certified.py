@@ -20,15 +20,33 @@ def _rows(x: np.ndarray) -> set[bytes]:
 
 def test_search_and_certification_sets_are_disjoint_and_counted(zoo_models):
     data = zoo_models["digits-cnn"]["data"]
-    sets = split_selection_data(data, split_seed=1)
+    sets = split_selection_data(data, certify_fraction=0.75, split_seed=1)
     counts = sets.counts()
     held = round(0.2 * len(data.x_train))
     assert counts["certify"] == round(0.75 * held) and counts["calibration"] == len(data.x_train) - held
     assert counts["search"] == counts["calibration"] + held - counts["certify"]
     assert not _rows(sets.x_certify) & _rows(sets.x_search)
     assert not _rows(sets.x_certify) & _rows(split_selection_data(data, split_seed=1).x_calibration)
-    other = split_selection_data(data, split_seed=2)
+    other = split_selection_data(data, certify_fraction=0.75, split_seed=2)
     assert _rows(other.x_certify) != _rows(sets.x_certify)
+    default = split_selection_data(
+        data
+    ).counts()  # the default: search on calibration, certify on all held out
+    assert (
+        default["certify"] == held
+        and default["search"] == default["calibration"]
+        and not default["certify_fresh"]
+    )
+
+
+def test_mnist1d_certifies_on_fresh_generator_samples_too(zoo_models):
+    data = zoo_models["mnist1d-cnn"]["data"]
+    sets = split_selection_data(data)
+    held = round(0.2 * len(data.x_train))
+    assert sets.counts()["certify"] == held + 4000 and sets.counts()["certify_fresh"] == 4000
+    seen = _rows(data.x_train) | _rows(data.x_test)
+    assert not _rows(sets.x_certify[held:]) & seen
+    assert abs(float(sets.x_certify[held:].std()) - 1.0) < 0.05  # normalized like the shipped split
 
 
 @pytest.mark.parametrize("name", ["digits-mlp", "digits-cnn", "mnist1d-cnn"])

@@ -39,10 +39,11 @@ from toolkit.cli.options import data_option, model_option
 )
 @click.option(
     "--certify-fraction",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.75,
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=1.0,
     show_default=True,
-    help="Fraction of the held-out split kept for certification; the rest joins the search.",
+    help="Fraction of the held-out split kept for certification; the rest joins the search "
+    "(1: the search uses the calibration set alone).",
 )
 @click.option(
     "--split-seed",

@@ -86,7 +86,7 @@ def _mnist1d() -> Dataset:
         from mnist1d.data import get_dataset_args, make_dataset
 
         args = get_dataset_args()
-        args.seed = 42
+        args.seed = MNIST1D_SEED
         raw = make_dataset(args)
         write_atomic_npz(
             path,
@@ -96,6 +96,54 @@ def _mnist1d() -> Dataset:
             y_test=raw["y_test"].astype(np.int64),
         )
     return _npz(path, name="mnist1d")
+
+
+MNIST1D_SEED = 42  # the seed of the shipped split (mnist1d's own default)
+
+
+def fresh_samples(name: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` new labelled samples of a procedural dataset, from the same generator as its splits.
+
+    Only ``mnist1d`` is procedural. Its generator normalizes each dataset by that dataset's
+    own mean and deviation; fresh samples are normalized by the *shipped* dataset's (raw
+    moments regenerated from its seed), so they follow the distribution the test split does.
+    ``seed`` must differ from the shipped one (the samples would repeat it). Cached by
+    ``(n, seed)``.
+    """
+    if name != "mnist1d":
+        raise ToolkitError(f"dataset {name!r} is not procedural: fresh samples exist only for mnist1d")
+    if n < 10 or seed == MNIST1D_SEED:
+        raise ToolkitError(
+            f"fresh mnist1d samples: n={n}, seed={seed}; expected n >= 10 and a seed other than {MNIST1D_SEED}"
+        )
+    path = cache_dir("datasets") / f"mnist1d-fresh-{n}-{seed}.npz"
+    if not path.exists():
+        raw, _ = _mnist1d_raw(MNIST1D_SEED, 5000)
+        mean, std = raw.mean(), raw.std()
+        x, y = _mnist1d_raw(seed, n)
+        order = np.random.default_rng(seed).permutation(len(y))
+        write_atomic_npz(
+            path, x=((x[order] - mean) / std).astype(np.float32)[..., np.newaxis], y=y[order].astype(np.int64)
+        )
+    with np.load(path) as archive:
+        return archive["x"], archive["y"]
+
+
+def _mnist1d_raw(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Un-normalized mnist1d signals in the generator's own order (class by class), via its public API."""
+    from mnist1d.data import get_dataset_args, get_templates, set_seed, transform
+
+    args = get_dataset_args()
+    templates = get_templates()
+    set_seed(seed)
+    xs, ys = [], []
+    per_class = n // len(templates["y"])
+    for label in range(len(templates["y"])):
+        for _ in range(per_class):
+            x, _ = transform(templates["x"][label], templates["t"], args)
+            xs.append(x)
+            ys.append(templates["y"][label])
+    return np.stack(xs), np.array(ys)
 
 
 def _npz(path: Path, name: str | None = None) -> Dataset:

@@ -2,7 +2,7 @@
 
 The ladder is what certification walks (:func:`toolkit.select.certify.certify`): rung 0 is
 the exact plan, each further rung saves more modelled energy and has a larger upper bound of its loss on
-the search set (the bound the certificate uses, computed on the search samples). Because the ladder does not depend on the budget, a larger budget walks
+the search set (the normal approximation of the certificate's bound). Because the ladder does not depend on the budget, a larger budget walks
 at least as far up it: the certified saving is monotonic in the budget by construction.
 
 How it is built:
@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 from toolkit.select import ilp
-from toolkit.select.certify import loss_upper_bound
+from toolkit.select.certify import DEFAULT_CONFIDENCE
+from toolkit.select.paired_bound import ranking
 from toolkit.select.search import Problem
 
 GRID_POINTS = 32
@@ -66,15 +67,17 @@ class Ladder:
 
 
 def lost(problem: Problem, choice: list[int]) -> float:
-    """The certificate's upper bound of the loss of ``choice``, in points, computed on the search set.
+    """An approximate upper bound of the loss of ``choice``, in points, computed on the search set.
 
-    The search ranks plans by the quantity certification will test, not by the net loss:
-    a plan that flips many samples both ways has a small net loss and a large bound.
+    The search ranks plans by (the normal approximation of) the quantity certification will
+    test, not by the net loss: a plan that flips many samples both ways has a small net loss
+    and a large bound. It is the exact bound's ordering statistic, cheap enough for every plan
+    the search evaluates; only certification needs (and computes) the exact bound.
     """
     exact = problem.correct(problem.exact_choice())
     plan = problem.correct(choice)
     b, c = int(np.sum(exact & ~plan)), int(np.sum(~exact & plan))
-    return 100.0 * loss_upper_bound(b, c, len(exact))
+    return 100.0 * ranking(b, c, len(exact), DEFAULT_CONFIDENCE)
 
 
 def pareto_ladder(
