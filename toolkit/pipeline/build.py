@@ -27,7 +27,7 @@ STEPS: tuple[Step, ...] = (
     Step("rtl", steps.rtl, ("sim.json",), ("board",),
          lambda r: r.get("message") or f"RTL == emulator on {r['bit_exact_samples']}/{r['n']}, "
          f"{r['cycles']['interval']:.0f} cycles/inference, {r['power_w']:.3f} W modelled"),
-    Step("synth", steps.synth, ("vendor", "synth.json"), ("bitstreams",), lambda r: r.get("message", "")),
+    Step("synth", steps.synth, ("vendor", "synth.json", "bitstreams"), ("bitstreams",), lambda r: r.get("message", "")),
     Step("package", package, ("package",), (), lambda r: r.get("message", "")),
 )  # fmt: skip
 STEP_NAMES = tuple(s.name for s in STEPS)

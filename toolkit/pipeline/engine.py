@@ -44,7 +44,7 @@ class BuildConfig:
     backend: str = "Vitis"
     io_type: str = "io_parallel"
     strategy: str = "Latency"
-    bitstreams: str | None = None  # where synthesized .bit/.hwh land (None: the repo's bitstreams/)
+    bitstreams: str | None = None  # a user store that also gets each .bit/.hwh (always: BUILD/bitstreams/)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

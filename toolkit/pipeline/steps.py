@@ -193,7 +193,7 @@ def synth(ctx: BuildContext) -> dict[str, Any]:
     project = generate_vendor_project(ctx.dir / "hls", ctx.stage / "vendor", ctx.board, stream)
     result = synth_step(
         project, model_hash=model_ir.model_hash(), plan_hash=plan_hash(ctx.dir / "plan.json"),
-        bitstreams=ctx.config.bitstreams, log=ctx.log,
+        bitstreams=ctx.stage / "bitstreams", store=ctx.config.bitstreams, log=ctx.log,
     )  # fmt: skip
     result = ctx.relocate(result)  # the project moves into the build folder when the step returns
     write_atomic_json(ctx.stage / "synth.json", result)

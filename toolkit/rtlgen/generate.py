@@ -28,10 +28,11 @@ from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.multipliers.design import HLS_DIR as MULT_DIR
+from toolkit.resources import hls_dir
 from toolkit.rtlgen.axis import AxisFormat
 from toolkit.rtlgen.widths import mac_widths, product_range
 
-RTL_DIR = Path(__file__).resolve().parents[2] / "hls" / "rtl"
+RTL_DIR = hls_dir("rtl")
 LEAF_FILES = (
     "tk_requant.v",
     "tk_mac_post.v",
