@@ -24,11 +24,29 @@ def selection(tmp_path_factory, zoo_models):
     return out, json.loads(result.stdout)
 
 
-def test_budget_is_met_on_validation(selection):
+def test_the_written_plan_meets_the_budget_on_the_validation_split(selection, zoo_models):
+    """plan.json re-emulated from scratch on the validation split the selection held out."""
+    from toolkit.emulator.engine import Emulator, accuracy
+    from toolkit.plan import load_plan
+    from toolkit.select.run import VALIDATION_FRACTION
+
+    out, summary = selection
+    entry = zoo_models["digits-mlp"]
+    plan = load_plan(out / "plan.json", entry["ir"])
+    approximate = [name for name, layer in plan.layers.items() if layer.design.family != "exact"]
+    assert approximate, "the selection chose no approximate multiplier: nothing is tested"
+    _, val = entry["data"].validation_split(VALIDATION_FRACTION)
+    exact = accuracy(Emulator(entry["ir"]).classify(val.x_train), val.y_train)
+    planned = accuracy(Emulator(entry["ir"], plan.kernels()).classify(val.x_train), val.y_train)
+    assert planned >= exact - 0.01 - 1e-12  # --budget 1.0 point
+    assert (exact, planned) == (summary["validation"]["exact"], summary["validation"]["plan"])
+    assert len(val.y_train) == summary["validation"]["n"]
+
+
+def test_selection_records_are_consistent(selection):
     out, summary = selection
     full = json.loads((out / "selection.json").read_text())
-    assert summary["validation"]["plan"] >= summary["validation"]["exact"] - 0.01 - 1e-12
-    assert 0 <= summary["energy"]["reduction"] < 1
+    assert 0 < summary["energy"]["reduction"] < 1
     steps = [s for s in full["bisection"] if "accuracy" in s]
     assert steps and all(
         s["meets_budget"] == (s["accuracy"] >= summary["validation"]["exact"] - 0.01 - 1e-12) for s in steps
@@ -44,6 +62,14 @@ def test_plan_emulates_to_the_reported_test_accuracy(selection):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accuracy"] == summary["test"]["plan"]
+
+
+@pytest.mark.parametrize("budget", ["-1", "nan", "inf"])
+def test_cli_refuses_a_negative_or_nan_budget(budget, tmp_path):
+    result = CliRunner().invoke(cli, ["approx", "--budget", budget, "--out", str(tmp_path / "sel")])
+    assert result.exit_code == 2
+    assert f"--budget {budget}" in result.output and "a finite number of points >= 0" in result.output
+    assert not (tmp_path / "sel").exists()
 
 
 def test_infeasible_budget_names_the_best_reachable(tmp_path, zoo_models):
