@@ -9,7 +9,10 @@ is skipped with a reason, unless it is required: ``TOOLKIT_REQUIRE_TIERS=verilat
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -50,6 +53,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 ZOO_NAMES = ("digits-mlp", "digits-cnn", "mnist1d-cnn")
 
 
+@contextlib.contextmanager
+def _cache_lock(name: str) -> Iterator[None]:
+    """An exclusive lock file in $TOOLKIT_CACHE shared by the pytest-xdist workers."""
+    root = Path(os.environ["TOOLKIT_CACHE"])
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
 def zoo_models() -> dict:
     """Every zoo model, trained once (cached), with its IR, deployable model and dataset."""
@@ -58,8 +74,9 @@ def zoo_models() -> dict:
     from toolkit.models.zoo import load_zoo_model, zoo_entry
 
     out = {}
-    for name in ZOO_NAMES:
-        model = load_zoo_model(name, verbose=False)
+    with _cache_lock("zoo"):  # on a fresh cache one xdist worker trains, the other waits and loads
+        models = {name: load_zoo_model(name, verbose=False) for name in ZOO_NAMES}
+    for name, model in models.items():
         model_ir, deploy = read_model(model)
         out[name] = {
             "model": model,

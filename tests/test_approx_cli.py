@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from toolkit.cli.main import cli
 from toolkit.errors import ToolkitError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("approx_cli")]  # one selection run
 
 
 @pytest.fixture(scope="module")

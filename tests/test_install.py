@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "toolkit", "overlays")
 
-pytestmark = [pytest.mark.slow, pytest.mark.verilator, pytest.mark.yosys]
+pytestmark = [pytest.mark.slow, pytest.mark.verilator, pytest.mark.yosys, pytest.mark.xdist_group("install")]
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 1800) -> str:
