@@ -90,7 +90,8 @@ def _tcl() -> Probe:
 def _vivado() -> Probe:
     needs = "vendor flow: Vitis/Vivado HLS C-synthesis and the Vivado bitstream (synth build step)"
     found = {name: shutil.which(name) for name in ("vitis_hls", "vivado_hls", "vivado")}
-    present = ", ".join(f"{k} ({v})" for k, v in found.items() if v)
+    # their -version banner names the release (a few seconds each, only where installed)
+    present = ", ".join(f"{_first_line([v, '-version'])} ({v})" for v in found.values() if v)
     hls, vivado = found["vitis_hls"] or found["vivado_hls"], found["vivado"]
     if hls and vivado:
         return Probe("vivado", True, present, needs)
