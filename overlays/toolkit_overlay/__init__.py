@@ -13,5 +13,5 @@ It never imports TensorFlow or ``toolkit``: pynq cannot share an environment wit
 
 from toolkit_overlay.errors import OverlayError
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the one version string of the distribution (pyproject.toml reads it)
 __all__ = ["OverlayError", "__version__"]

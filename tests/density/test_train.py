@@ -19,6 +19,7 @@ from toolkit.models.reader import read_model
 
 from .conftest import fake_dataset
 
+pytestmark = pytest.mark.xdist_group("density_train")  # the module's training run happens once
 QUICK = UpdateRule(start_bits=8, update_start=2, min_gap=2, max_wait=2)
 
 

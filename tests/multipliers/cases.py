@@ -47,3 +47,15 @@ def designs_for(family: str, small: bool) -> list[Design]:
 
 def all_test_designs(small: bool) -> list[Design]:
     return [d for f in FAMILIES for d in designs_for(f, small)]
+
+
+def min_designs(small: bool) -> int:
+    """The fewest designs a family may have in a set: at least one per width/sign configuration."""
+    return len(SMALL_WIDTHS) * len(ALL_SIGNS) if small else len(BIG_CONFIGS)
+
+
+def assert_enough_designs(designs: list[Design], small: bool, families: list[str] | None = None) -> None:
+    """Every family (or ``families``) has at least :func:`min_designs` designs: a table test never passes empty."""
+    for family in families or list(FAMILIES):
+        n = sum(d.family == family for d in designs)
+        assert n >= min_designs(small), f"{family}: only {n} designs in the {'small' if small else 'big'} set"

@@ -12,7 +12,7 @@ from toolkit.multipliers import Design
 from toolkit.multipliers.design import HLS_DIR
 from toolkit.multipliers.registry import FAMILIES
 
-from .cases import designs_for
+from .cases import assert_enough_designs, designs_for
 
 DRIVER = Path(__file__).parent / "cpp_driver.cpp"
 
@@ -48,7 +48,10 @@ def run_driver(designs: list[Design], workdir: Path, gxx: str, ap_include: str) 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_cpp_matches_numpy(family: str, tmp_path: Path, gxx: str, ap_include: str) -> None:
-    designs = designs_for(family, small=True) + designs_for(family, small=False)
+    small, big = designs_for(family, small=True), designs_for(family, small=False)
+    assert_enough_designs(small, True, [family])
+    assert_enough_designs(big, False, [family])
+    designs = small + big
     tables = run_driver(designs, tmp_path, gxx, ap_include)
     assert set(tables) == {d.name for d in designs}
     for d in designs:

@@ -4,6 +4,7 @@ with BatchNormalization stages: tests/rtl/test_rtl_batchnorm.py)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from toolkit.plan import plan_from_json
 from toolkit.rtlgen import generate
 from toolkit.rtlgen.generate import RTL_DIR
 from toolkit.rtlgen.netlist import Port, Sized, header, instance, value
+from toolkit.rtlgen.verilator import find_verilator
 
 from .plans import plan_json
 
@@ -122,10 +124,14 @@ def lint(
     files: list[Path], top: str, params: dict[str, int] | None = None, cwd: Path | None = None
 ) -> list[str]:
     """Warnings (and errors) of verilator --lint-only -Wall on ``files`` with ``top``'s parameters set."""
+    tool = find_verilator()
     flags = [f"-G{k}={value(v)}" for k, v in (params or {}).items()]
-    cmd = ["verilator", "--lint-only", "-Wall", "--top-module", top, *flags, *map(str, files)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
-    return [line for line in proc.stderr.splitlines() if line.startswith("%")]
+    cmd = [tool.exe, "--lint-only", "-Wall", "--top-module", top, *flags, *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=os.environ | tool.env)
+    found = [line for line in proc.stderr.splitlines() if line.startswith("%")]
+    # a failed run that printed no %-line (a crash, a missing file) must not look clean
+    assert proc.returncode == 0 or found, f"verilator exited {proc.returncode}: {proc.stderr[-2000:]}"
+    return found
 
 
 @pytest.mark.parametrize("top, params", LEAVES, ids=[f"{t}-{i}" for i, (t, _) in enumerate(LEAVES)])

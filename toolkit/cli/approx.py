@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from toolkit.cli.options import data_option, model_option
+from toolkit.cli.options import check_budget, data_option, model_option
 
 
 @click.command()
@@ -19,6 +19,7 @@ from toolkit.cli.options import data_option, model_option
     type=float,
     default=1.0,
     show_default=True,
+    callback=check_budget,
     help="Allowed accuracy loss in percentage points vs the exact model: a plan is accepted only when the "
     "upper --confidence bound of its loss on the certification set is within it.",
 )

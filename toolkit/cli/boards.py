@@ -1,4 +1,4 @@
-"""``toolkit boards``: the target boards, one data file each under ``boards/``."""
+"""``toolkit boards``: the target boards, one data file each (``toolkit/resources/boards/``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 def boards(as_json: bool) -> None:
     """List the boards `toolkit build --board` targets.
 
-    Each board is one TOML file under boards/ (part, board part, Zynq family and its
+    Each board is one TOML file in the toolkit's boards folder (part, board part, Zynq family and its
     PS block, HP port, address base, fabric clock, DMA width, resources, PYNQ version,
     power sensing). Copy one and edit it to add a board.
 
@@ -24,9 +24,14 @@ def boards(as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.boards import list_boards, load_board
+    from toolkit.boards import BOARDS_DIR, list_boards, load_board
+    from toolkit.errors import ToolkitError
 
     found = [load_board(name) for name in list_boards()]
+    if not found:
+        raise ToolkitError(
+            f"no board files (*.toml) in '{BOARDS_DIR}': the toolkit's installation is incomplete"
+        )
     if as_json:
         click.echo(json.dumps([b.to_json() for b in found], indent=2))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -41,6 +42,9 @@ from toolkit.pipeline.build import STEP_NAMES
 @click.option("--strategy", type=click.Choice(["Latency", "Resource"]), default="Latency", show_default=True,
               help="hls4ml strategy.")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for training and selection.")
+@click.option("--bitstreams", "bitstream_store", type=click.Path(file_okay=False), default=None,
+              envvar="TOOLKIT_BITSTREAMS", help="Your own bitstream store: the synth step copies each "
+              ".bit/.hwh there too (always into DIR/bitstreams/)  [env: TOOLKIT_BITSTREAMS]")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the step records as JSON.")
 def build(
     board: str,
@@ -58,6 +62,7 @@ def build(
     io_type: str,
     strategy: str,
     seed: int,
+    bitstream_store: str | None,
     as_json: bool,
 ) -> None:
     """Build an approximate-MAC accelerator for a board, step by step, into a build folder.
@@ -68,7 +73,7 @@ def build(
       approx    FAMES: one approximate multiplier (+ correction) per layer -> plan.json, approx/
       hls       hls4ml project; C-simulation must equal the emulator       -> hls/, csim.json
       rtl       Verilator simulation of the accelerator's RTL (when installed) -> sim.json
-      synth     Vivado Tcl (+ Vitis HLS for hls4ml); runs only where installed -> vendor/, synth.json
+      synth     Vivado Tcl (+ Vitis HLS for hls4ml); runs only where installed -> vendor/, synth.json, bitstreams/
       package   everything the board needs                                  -> package/
 
     A rerun reuses every step whose inputs are unchanged and resumes after an
@@ -98,7 +103,7 @@ def build(
     config = BuildConfig(
         board=board, model=model_spec, data=data_spec, budget=budget, plan=plan_path, quantize=quantize_policy,
         fold_batchnorm=fold_batchnorm, seed=seed, backend=backend, io_type=io_type, strategy=strategy,
-        accelerator=accelerator,
+        accelerator=accelerator, bitstreams=str(Path(bitstream_store).resolve()) if bitstream_store else None,
     )  # fmt: skip
     result = run(config, out_dir, start_from=start_from, stop_after=stop_after, log=console.print)
     if as_json:

@@ -60,6 +60,7 @@ def _register() -> None:
     from toolkit.cli.boards import boards
     from toolkit.cli.build import build
     from toolkit.cli.deploy import deploy
+    from toolkit.cli.doctor import doctor
     from toolkit.cli.emulate import emulate
     from toolkit.cli.measure import measure
     from toolkit.cli.multipliers import multipliers
@@ -71,6 +72,7 @@ def _register() -> None:
     cli.add_command(boards)
     cli.add_command(build)
     cli.add_command(deploy)
+    cli.add_command(doctor)
     cli.add_command(emulate)
     cli.add_command(measure)
     cli.add_command(multipliers)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import click
+
+
+def check_budget(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """An accuracy budget is a finite, non-negative number of percentage points (NaN passes a plain range)."""
+    if not math.isfinite(value) or value < 0:
+        raise click.BadParameter(
+            f"--budget {value:g}: expected a finite number of points >= 0 (the accuracy loss allowed)"
+        )
+    return value
+
 
 model_option = click.option(
     "--model",

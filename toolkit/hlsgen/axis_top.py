@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import ToolkitError
+from toolkit.resources import hls_dir
 
-VENDOR_DIR = Path(__file__).resolve().parents[2] / "hls" / "vendor"
+VENDOR_DIR = hls_dir("vendor")
 TOP_FILES = ("toolkit_axis_top.h", "toolkit_axis_top.cpp")
 CONFIG_HEADER = "toolkit_axis_config.h"
 PROJECT = "toolkit_accel"  # hls4ml project_name used by toolkit.hlsgen.csim.HlsCSim

@@ -4,7 +4,8 @@ With the tools on PATH it runs ``hls.tcl`` (the hls4ml accelerator only) then ``
 ``VENDOR/logs/``), parses the reports (:mod:`toolkit.hlsgen.reports`) and places the
 ``.bit``/``.hwh`` pair with its reports and a ``manifest.json`` (board, part, model and
 plan hashes, tool releases, sha256 of every file) under
-``BITSTREAMS/<board>/<model_hash>-<plan_hash>/``. Without the tools it returns status
+``BITSTREAMS/<board>/<model_hash>-<plan_hash>/`` (the build folder's ``bitstreams/``), and
+a copy in the user's own store when one is given (never inside the installed package). Without the tools it returns status
 ``not_run`` and says what to run where: never ``passed``.
 """
 
@@ -28,7 +29,6 @@ from toolkit.hlsgen import reports
 if TYPE_CHECKING:
     from toolkit.hlsgen.vendor import VendorProject
 
-BITSTREAMS_DIR = Path(__file__).resolve().parents[2] / "bitstreams"
 MANIFEST_FORMAT = "toolkit-bitstream"
 REPORT_FILES = ("utilization.rpt", "timing_summary.rpt", "power.rpt")
 
@@ -39,7 +39,8 @@ def synth_step(
     *,
     model_hash: str,
     plan_hash: str,
-    bitstreams: Path | str | None = None,
+    bitstreams: Path | str,
+    store: Path | str | None = None,
     log: Callable[[str], None] | None = None,
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
@@ -126,12 +127,14 @@ def synth_step(
         raise ToolkitError(f"vivado's output was refused, nothing was placed: {exc}") from None
     parsed["bitstream_header"] = header
     dest = place_bitstream(project, bitstreams, model_hash, plan_hash, releases, parsed)
+    stored = place_bitstream(project, store, model_hash, plan_hash, releases, parsed) if store else None
     result = base | {
         "status": "passed",
         "bitstream": str(dest / project.bitstream.name),
         "hwh": str(dest / project.hwh.name),
         "dir": str(dest),
         "manifest": str(dest / "manifest.json"),
+        "stored": str(stored) if stored else None,
         "tools": releases,
         **parsed,
         "logs": {k: str(v) for k, v in logs.items()},
@@ -144,7 +147,7 @@ def synth_step(
 
 def place_bitstream(
     project: VendorProject,
-    bitstreams: Path | str | None,
+    bitstreams: Path | str,
     model_hash: str,
     plan_hash: str,
     tools: dict[str, str | None],
@@ -156,7 +159,7 @@ def place_bitstream(
             raise ToolkitError(
                 f"{name} {value!r} is not a hash: expected letters and digits (a content hash)"
             )
-    board_dir = Path(bitstreams or BITSTREAMS_DIR) / project.board.name
+    board_dir = Path(bitstreams) / project.board.name
     board_dir.mkdir(parents=True, exist_ok=True)
     dest = board_dir / f"{model_hash}-{plan_hash}"
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=board_dir))

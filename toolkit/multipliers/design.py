@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.multipliers.family import Family, MultiplierError, Params
+from toolkit.resources import hls_dir
 
 #: where the real hardware sources live (repository checkout)
-HLS_DIR = Path(__file__).resolve().parents[2] / "hls" / "multipliers"
+HLS_DIR = hls_dir("multipliers")
 MIN_BITS, MAX_BITS = 2, 8
 
 

@@ -9,6 +9,7 @@ from toolkit.models.agreement import agreement_from_json
 from toolkit.pipeline import steps
 from toolkit.pipeline.engine import BuildConfig, Step, run_build
 from toolkit.pipeline.package import package
+from toolkit.resources import hls_dir, runtime_dir
 
 
 def _fmt_approx(r: dict[str, Any]) -> str:
@@ -32,13 +33,16 @@ STEPS: tuple[Step, ...] = (
          f"{agreement_from_json(r['agreement']).describe()}"),
     Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
-         lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})"),
+         lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})",
+         sources=(hls_dir("multipliers"),)),
     Step("rtl", steps.rtl, ("sim.json",), ("board", "accelerator"),
          lambda r: r.get("message") or f"{r.get('simulated', 'generated RTL')} == emulator on "
          f"{r['bit_exact_samples']}/{r['n']}, {r['cycles']['interval']:.0f} cycles/inference, "
-         f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else "")),
-    Step("synth", steps.synth, ("vendor", "synth.json"), ("bitstreams",), lambda r: r.get("message", "")),
-    Step("package", package, ("package",), (), lambda r: r.get("message", "")),
+         f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else ""),
+         sources=(hls_dir("rtl"), hls_dir("multipliers"))),
+    Step("synth", steps.synth, ("vendor", "synth.json", "bitstreams"), ("bitstreams",), lambda r: r.get("message", ""),
+         sources=(hls_dir("vendor"), hls_dir("rtl"))),
+    Step("package", package, ("package",), (), lambda r: r.get("message", ""), sources=(runtime_dir(),)),
 )  # fmt: skip
 STEP_NAMES = tuple(s.name for s in STEPS)
 

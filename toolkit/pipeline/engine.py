@@ -5,13 +5,18 @@ A step is a function ``step(ctx) -> dict`` that reads earlier artifacts from
 folder). Only when the function returns are its artifacts moved into place, and only
 then is its record ``steps/NN-name.json`` written (atomically, last). So an
 interrupted or failed step never looks done, and a rerun resumes: a step is reused
-when its record says ``passed``, its artifacts exist, and the configuration it (and
-every step before it) depends on is unchanged. ``--from STEP`` forces a rerun from there.
+when its record says ``passed``, its artifacts exist, and its key is unchanged. The key
+(:func:`step_key`) is on content: the configuration values the step and every step before
+it depend on, the sha256 of the model, data and plan files among them (a file edited in
+place changes it, a touched one does not), the toolkit version, and a hash of the
+hardware sources (Verilog, C++, Tcl, board files) those steps use. ``--from STEP``
+forces a rerun from there.
 A failed step's scratch folder is kept for inspection (its record names it) until it reruns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -21,9 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit.boards import Board, load_board
+from toolkit import __version__
+from toolkit.boards import BOARDS_DIR, Board, load_board
 from toolkit.cache import content_hash, write_atomic_json
 from toolkit.errors import ToolkitError
+from toolkit.resources import sources_hash
 
 BUILD_FORMAT = "toolkit-build"
 STATUSES = ("passed", "not_run", "failed", "interrupted")
@@ -45,7 +52,7 @@ class BuildConfig:
     accelerator: str = "hls4ml"  # what the bitstream holds: the hls4ml design or the generated RTL
     io_type: str = "io_parallel"
     strategy: str = "Latency"
-    bitstreams: str | None = None  # where synthesized .bit/.hwh land (None: the repo's bitstreams/)
+    bitstreams: str | None = None  # a user store that also gets each .bit/.hwh (always: BUILD/bitstreams/)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,13 +80,17 @@ class BuildContext:
 
 @dataclass(frozen=True)
 class Step:
-    """One build step: its function, the artifacts it makes, and the config keys it depends on."""
+    """One build step: its function, the artifacts it makes, the config keys and the sources it depends on.
+
+    ``sources``: the hardware source files or folders (``toolkit.resources``) the step reads.
+    """
 
     name: str
     run: Callable[[BuildContext], dict[str, Any]]
     artifacts: tuple[str, ...]
     depends: tuple[str, ...]
     summary: Callable[[dict[str, Any]], str] = lambda result: ""
+    sources: tuple[Path, ...] = ()
 
 
 def read_build_json(build_dir: Path) -> dict[str, Any]:
@@ -106,11 +117,37 @@ def read_record(build_dir: Path, index: int, step: Step) -> dict[str, Any] | Non
         return None  # a damaged record is no record: the step runs again
 
 
+FILE_KEYS = ("model", "data", "plan")  # config values that may name a file: its content goes into the key
+
+
 def step_key(steps: Sequence[Step], index: int, config: BuildConfig) -> str:
-    """Hash of the config values step ``index`` and every earlier step depend on."""
+    """Content hash of what step ``index`` and every earlier step depend on.
+
+    The config values they name, the sha256 of each of those values that is a file
+    (model, data, plan) and of the board file, the toolkit version, and the hash of the hardware sources they use.
+    """
     values = config.to_json()
-    keys = sorted({k for s in steps[: index + 1] for k in s.depends})
-    return content_hash({k: values[k] for k in keys})
+    earlier = steps[: index + 1]
+    keys = sorted({k for s in earlier for k in s.depends})
+    files = {k: _file_sha256(values[k]) for k in keys if k in FILE_KEYS and values[k]}
+    if "board" in keys:  # the board file's facts, not only its name
+        files["board_file"] = _file_sha256(str(BOARDS_DIR / f"{values['board']}.toml"))
+    sources = sorted({str(p) for s in earlier for p in s.sources})
+    return content_hash(
+        {k: values[k] for k in keys}, files, __version__, [sources_hash(Path(p)) for p in sources]
+    )
+
+
+def _file_sha256(value: str) -> str | None:
+    """sha256 of the file ``value`` names (None for a non-file value such as ``zoo:NAME`` or ``digits``)."""
+    path = Path(value)
+    if not path.is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def run_build(

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 
 from toolkit.pipeline.engine import BuildContext
+from toolkit.resources import runtime_dir
 
-RUNTIME_DIR = Path(__file__).resolve().parents[2] / "overlays" / "toolkit_overlay"
+RUNTIME_DIR = runtime_dir()
 
 
 def stream_formats(model_ir: Any, data_bits: int) -> dict[str, Any]:

@@ -254,7 +254,7 @@ def synth(ctx: BuildContext) -> dict[str, Any]:
     )  # fmt: skip
     result = synth_step(
         project, model_hash=model_ir.model_hash(), plan_hash=plan_hash(ctx.dir / "plan.json"),
-        bitstreams=ctx.config.bitstreams, log=ctx.log,
+        bitstreams=ctx.stage / "bitstreams", store=ctx.config.bitstreams, log=ctx.log,
     )  # fmt: skip
     result = ctx.relocate(result)  # the project moves into the build folder when the step returns
     result["rtl_design_hash"] = design.key() if design is not None else None

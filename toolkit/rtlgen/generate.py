@@ -29,6 +29,7 @@ from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.plan import Plan
+from toolkit.resources import hls_dir
 from toolkit.rtlgen.axis import AxisFormat
 from toolkit.rtlgen.graph import Fork, add_stage, concat_stage, fork_depth
 from toolkit.rtlgen.netlist import Port, header, instance, stream_connections
@@ -46,7 +47,7 @@ from toolkit.rtlgen.stages import (
 )  # fmt: skip
 from toolkit.rtlgen.wrappers import LEAF, fork_wrapper, wrapper
 
-RTL_DIR = Path(__file__).resolve().parents[2] / "hls" / "rtl"
+RTL_DIR = hls_dir("rtl")
 CORE_FILES = ("tk_axis_unpack.v", "tk_axis_pack.v", "tk_flag_fifo.v")
 # the leaf files each stage kind needs (a design lists only those it uses, so adding a leaf
 # leaves other designs' content hashes alone)
