@@ -29,6 +29,7 @@ _registered: set[str] = set()
 
 
 def _template_class() -> type:
+    from hls4ml.backends.fpga.fpga_layers import PointwiseConv1D, PointwiseConv2D
     from hls4ml.backends.template import Template
     from hls4ml.model.layers import Conv1D, Conv2D, Dense, DepthwiseConv1D, DepthwiseConv2D
 
@@ -38,7 +39,8 @@ def _template_class() -> type:
         def __init__(self) -> None:
             super().__init__(
                 "toolkit_approx_product",
-                (Dense, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D),
+                # hls4ml matches the class exactly: a 1x1 conv becomes its PointwiseConv subclass
+                (Dense, Conv1D, Conv2D, DepthwiseConv1D, DepthwiseConv2D, PointwiseConv1D, PointwiseConv2D),
                 "config_cpp",
             )
 
