@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -146,14 +147,18 @@ def _mnist1d_raw(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(xs), np.array(ys)
 
 
-def _npz(path: Path, name: str | None = None) -> Dataset:
+def open_npz(path: Path, what: str = "dataset file") -> Any:
+    """The opened ``.npz`` archive (a context manager), or a ToolkitError naming ``what`` and ``path``."""
     if not path.exists():
-        raise ToolkitError(f"dataset file '{path}' not found")
+        raise ToolkitError(f"{what} '{path}' not found")
     try:
-        archive = np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False)
     except Exception as exc:  # numpy raises several types for a non-npz file
-        raise ToolkitError(f"'{path}' is not a readable .npz archive ({exc})") from None
-    with archive:
+        raise ToolkitError(f"{what} '{path}' is not a readable .npz archive ({exc})") from None
+
+
+def _npz(path: Path, name: str | None = None) -> Dataset:
+    with open_npz(path) as archive:
         required = ("x_train", "y_train", "x_test", "y_test")
         missing = [k for k in required if k not in archive.files]
         if missing:

@@ -120,14 +120,9 @@ def _is_builtin(data: Any) -> bool:
 
 def load_calibration(path: str | Path, sample_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
     """``x`` (or ``x_train``) and optional ``y`` (or ``y_train``) from a user ``.npz``."""
-    path = Path(path)
-    if not path.exists():
-        raise ToolkitError(f"calibration file '{path}' not found")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as exc:  # numpy raises several types for a non-npz file
-        raise ToolkitError(f"calibration file '{path}' is not a readable .npz archive ({exc})") from None
-    with archive:
+    from toolkit.models.datasets import open_npz
+
+    with open_npz(Path(path), "calibration file") as archive:
         x_key = next((k for k in ("x", "x_train") if k in archive.files), None)
         if x_key is None:
             raise ToolkitError(
