@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,13 +23,16 @@ from toolkit.errors import HardwareMismatch, ToolkitError
 from toolkit.hlsgen.csim import PROJECT_NAME, HlsCSim
 from toolkit.models import ir
 
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
+
 TRACED_SAMPLES = 16  # mismatching samples traced layer by layer to find the first differing layer
 
 
 def csim_check(
     model_ir: ir.ModelIR,
     deploy_model: Any,
-    plan: Any,
+    plan: Plan | None,
     x_codes: np.ndarray,
     out_dir: Path | str,
     backend: str = "Vivado",

@@ -14,7 +14,7 @@ construction, except the one ``AP_TRN`` cast that implements its ``>> F``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded_explicitly
@@ -22,6 +22,9 @@ from toolkit.hlsgen.scale import scale_types
 from toolkit.models import ir
 from toolkit.models.graph_layers import average_window
 from toolkit.precision import Precision
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
 
 BACKENDS = ("Vivado", "Vitis")
 STRATEGIES = ("Latency", "Resource")
@@ -34,7 +37,7 @@ def hls_config(
     names: dict[str, str],
     backend: str = "Vivado",
     strategy: str = "Latency",
-    plan: Any = None,
+    plan: Plan | None = None,
     trace: bool = False,
     io_type: str = "io_parallel",
     extra_types: dict[str, dict[str, Precision]] | None = None,

@@ -52,7 +52,7 @@ stored in float32 Keras layers; they are exact because every constant is checked
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -61,6 +61,9 @@ from toolkit.models import ir
 from toolkit.models.graph import keras_graph
 from toolkit.models.names import indexed_name
 from toolkit.precision import Precision
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
 
 SUM_SUFFIX, EST_SUFFIX, OUT_SUFFIX, PAD_SUFFIX = "_cv_sum", "_cv_est", "_cv", "_pad"
 _FLOAT32_EXACT = 1 << 24
@@ -147,7 +150,7 @@ def correction_types(layer: ir.MacLayer, correction: Any) -> CorrectionTypes:
     )
 
 
-def corrected_layers(model_ir: ir.ModelIR, plan: Any) -> dict[str, CorrectionTypes]:
+def corrected_layers(model_ir: ir.ModelIR, plan: Plan | None) -> dict[str, CorrectionTypes]:
     """Types of every layer the plan corrects, by IR layer name (empty without a plan)."""
     if plan is None:
         return {}

@@ -11,7 +11,7 @@ exactly.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from toolkit.hlsgen.correction_graph import corrected_layers, hls_names, output_
 from toolkit.hlsgen.hls_graph import hls_keras_model
 from toolkit.hlsgen.scale import scale_types, set_exact_scales
 from toolkit.models import ir
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
 
 PROJECT_NAME = "toolkit_accel"  # the vendor step reads <output_dir>/firmware/toolkit_accel.cpp
 
@@ -36,7 +39,7 @@ class HlsCSim:
         backend: str = "Vivado",
         io_type: str = "io_parallel",
         strategy: str = "Latency",
-        plan: Any = None,
+        plan: Plan | None = None,
         trace: bool = False,
     ) -> None:
         for value, accepted, what in (

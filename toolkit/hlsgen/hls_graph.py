@@ -29,7 +29,7 @@ Without any of these, the deploy model itself is converted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded
 from toolkit.models import ir
 from toolkit.models.graph import keras_graph
 from toolkit.precision import Precision
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
 
 JOIN_SUFFIX = "_join"
 REPEAT_SUFFIXES = ("_rep_in", "_rep", "_rep_out")
@@ -50,7 +53,9 @@ class HlsGraph:
     types: dict[str, dict[str, Precision]] = field(default_factory=dict)
 
 
-def hls_keras_model(deploy_model: Any, model_ir: ir.ModelIR, plan: Any, names: dict[str, str]) -> HlsGraph:
+def hls_keras_model(
+    deploy_model: Any, model_ir: ir.ModelIR, plan: Plan | None, names: dict[str, str]
+) -> HlsGraph:
     """``deploy_model`` rebuilt for hls4ml as the module docstring describes."""
     import tensorflow as tf
 

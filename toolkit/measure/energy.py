@@ -21,12 +21,16 @@ inputs ran, not how close it is to silicon.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toolkit.boards import Board
 from toolkit.errors import ToolkitError
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.models.ir import ModelIR
+    from toolkit.plan import Plan
 
 DEFAULT_CHUNKS = 10
 MODEL_LABEL = "modelled"
@@ -38,7 +42,7 @@ METHOD = (
 
 
 def modelled_energy(
-    model_ir: Any, plan: Any, board: Board, codes: np.ndarray, chunks: int = DEFAULT_CHUNKS
+    model_ir: ModelIR, plan: Plan | None, board: Board, codes: np.ndarray, chunks: int = DEFAULT_CHUNKS
 ) -> dict[str, Any]:
     """Modelled dynamic energy per inference of the generated RTL of ``model_ir`` + ``plan`` on ``codes``.
 

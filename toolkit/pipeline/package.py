@@ -17,12 +17,15 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from toolkit.pipeline.engine import BuildContext
 from toolkit.resources import runtime_dir
+
+if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
+    from toolkit.plan import Plan
 
 RUNTIME_DIR = runtime_dir()
 
@@ -41,7 +44,7 @@ def stream_formats(model_ir: Any, data_bits: int) -> dict[str, Any]:
     return {"data_bits": data_bits, **sides}
 
 
-def plan_is_exact(plan: Any) -> bool:
+def plan_is_exact(plan: Plan | None) -> bool:
     """True when every layer of ``plan`` multiplies exactly and has no correction (an exact build)."""
     return all(lp.design.family == "exact" and lp.correction is None for lp in plan.layers.values())
 
