@@ -148,3 +148,15 @@ def test_graph_zoo_models_equal_qkeras_on_the_full_test_set(name):
         Emulator(model_ir).predict(data.x_test), model.predict(data.x_test, verbose=0)
     )
     assert np.mean(Emulator(model_ir).classify(data.x_test) == data.y_test) > 0.85
+
+
+def test_density_training_on_a_graph_is_refused_with_the_way_out(tmp_path):
+    from click.testing import CliRunner
+
+    from toolkit.cli.main import cli
+
+    args = ["build", "--model", "zoo:mnist1d-resnet", "--quantize", "density", "--to", "quantize",
+            "--out", str(tmp_path / "b")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert "walks sequential chains" in result.output and "use --quantize keep" in result.output

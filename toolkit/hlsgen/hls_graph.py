@@ -36,6 +36,7 @@ import numpy as np
 from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded_explicitly, with_correction
 from toolkit.models import ir
 from toolkit.models.graph import keras_graph
+from toolkit.models.graph_layers import join_precision
 from toolkit.precision import Precision
 
 if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
@@ -118,22 +119,9 @@ def _binary_joins(name: str, node: ir.Join, args: list, types: dict) -> Any:
         else:
             x = tf.keras.layers.Add(name=step)([x, args[k]])
         if step != name:
-            types[step] = {"result": _partial_type(node, k + 1, frac)}
+            signs = None if isinstance(node, ir.Concatenate) else node.signs[: k + 1]
+            types[step] = {"result": join_precision(node.input_precisions[: k + 1], signs, frac)}
     return x
-
-
-def _partial_type(node: ir.Join, count: int, frac: int) -> Precision:
-    """Exact type of the join of the first ``count`` inputs, at the join's fraction bits."""
-    precisions = node.input_precisions[:count]
-    if isinstance(node, ir.Concatenate):
-        lo = min(p.min_code << (frac - p.frac) for p in precisions)
-        hi = max(p.max_code << (frac - p.frac) for p in precisions)
-        return Precision.for_range(lo, hi, frac)
-    lo = hi = 0
-    for p, sign in zip(precisions, node.signs, strict=False):
-        ends = sorted(sign * (code << (frac - p.frac)) for code in (p.min_code, p.max_code))
-        lo, hi = lo + ends[0], hi + ends[1]
-    return Precision.for_range(lo, hi, frac)
 
 
 def _repeat_channels(x: Any, node: ir.DepthwiseConv, name: str, types: dict) -> Any:

@@ -211,33 +211,27 @@ def _rebuild(model: Any, graph: KerasGraph, specs: list[_Spec], output: str, tak
     objects: dict[str, Any] = {}
     _add_supported_quantized_objects(objects)
     input_name = unique_name(f"{model.name}_input", taken)
-    inp = tf.keras.layers.Input(model.input_shape[1:], name=input_name)
-    tensors = {graph.input_name: inp}
-    chain, previous = True, graph.input_name
-    made = []
+    previous, chain = graph.input_name, True
     for spec in specs:
-        layer = (objects.get(spec.kind) or getattr(tf.keras.layers, spec.kind)).from_config(spec.config)
-        args = [tensors[name] for name in spec.inputs]
-        tensors[spec.name] = layer(args if len(args) > 1 else args[0])
         chain, previous = chain and spec.inputs == (previous,), spec.name
-        made.append((spec, layer))
+    made = [(spec, (objects.get(spec.kind) or getattr(tf.keras.layers, spec.kind)).from_config(spec.config))
+            for spec in specs]  # fmt: skip
     if chain and output == previous:
-        rebuilt = tf.keras.Sequential(name=f"{model.name}_deploy")
-        rebuilt.add(tf.keras.layers.Input(model.input_shape[1:], name=input_name))
-        for spec, _ in made:
-            rebuilt.add(
-                (objects.get(spec.kind) or getattr(tf.keras.layers, spec.kind)).from_config(spec.config)
-            )
-        pairs = list(zip(made, rebuilt.layers, strict=True))
+        rebuilt = tf.keras.Sequential([tf.keras.layers.Input(model.input_shape[1:], name=input_name)]
+                                      + [layer for _, layer in made], name=f"{model.name}_deploy")  # fmt: skip
     else:
+        inp = tf.keras.layers.Input(model.input_shape[1:], name=input_name)
+        tensors = {graph.input_name: inp}
+        for spec, layer in made:
+            args = [tensors[name] for name in spec.inputs]
+            tensors[spec.name] = layer(args if len(args) > 1 else args[0])
         rebuilt = tf.keras.Model(inp, tensors[output], name=f"{model.name}_deploy")
-        pairs = [((spec, layer), layer) for spec, layer in made]
-    for (spec, _), new_layer in pairs:
+    for spec, layer in made:  # built by now: weights can be set
         if spec.weights:
-            new_layer.set_weights(spec.weights)
-        elif new_layer.weights:
+            layer.set_weights(spec.weights)
+        elif layer.weights:
             raise ToolkitError(
-                f"layer {new_layer.name!r} has weights the toolkit does not know how to carry over"
+                f"layer {layer.name!r} has weights the toolkit does not know how to carry over"
             )
     return rebuilt
 

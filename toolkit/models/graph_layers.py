@@ -39,7 +39,6 @@ def read_join(
     kind = type(layer).__name__
     shapes = [shape for shape, _ in inputs]
     precisions = tuple(precision for _, precision in inputs)
-    frac = max(p.frac for p in precisions)
     if kind == "Concatenate":
         axis = layer.get_config().get("axis", -1)
         if axis not in (-1, len(out_shape)):
@@ -49,22 +48,33 @@ def read_join(
         if len({shape[:-1] for shape in shapes}) != 1:
             raise ToolkitError(f"layer {layer.name!r}: Concatenate of tensors with shapes {shapes}; "
                                "all but the channel axis must agree")  # fmt: skip
-        lo = min(p.min_code << (frac - p.frac) for p in precisions)
-        hi = max(p.max_code << (frac - p.frac) for p in precisions)
-        return ir.Concatenate(out_shape=out_shape, out_precision=_exact(lo, hi, frac), input_shapes=tuple(shapes),
-                              input_precisions=precisions, **common)  # fmt: skip
+        return ir.Concatenate(out_shape=out_shape, out_precision=join_precision(precisions, None),
+                              input_shapes=tuple(shapes), input_precisions=precisions, **common)  # fmt: skip
     if len(set(shapes)) != 1:
         raise ToolkitError(
             f"layer {layer.name!r}: {kind} of tensors with shapes {', '.join(map(str, shapes))}; an elementwise "
             "join needs equal shapes (Keras broadcasting is not supported)"
         )
     signs = (1, -1) if kind == "Subtract" else (1,) * len(inputs)
+    return ir.Add(out_shape=out_shape, out_precision=join_precision(precisions, signs), input_shapes=tuple(shapes),
+                  input_precisions=precisions, signs=signs, **common)  # fmt: skip
+
+
+def join_precision(
+    precisions: tuple[Precision, ...], signs: tuple[int, ...] | None, frac: int | None = None
+) -> Precision:
+    """Exact type of a join of ``precisions``: a signed sum (``signs``) or a concatenation (``None``),
+    at ``frac`` fraction bits (default: the finest input's). Also types a partial join of the first few."""
+    frac = max(p.frac for p in precisions) if frac is None else frac
+    if signs is None:
+        lo = min(p.min_code << (frac - p.frac) for p in precisions)
+        hi = max(p.max_code << (frac - p.frac) for p in precisions)
+        return _exact(lo, hi, frac)
     lo = hi = 0
-    for p, sign in zip(precisions, signs, strict=True):
+    for p, sign in zip(precisions, signs, strict=False):
         ends = sorted(sign * (code << (frac - p.frac)) for code in (p.min_code, p.max_code))
         lo, hi = lo + ends[0], hi + ends[1]
-    return ir.Add(out_shape=out_shape, out_precision=_exact(lo, hi, frac), input_shapes=tuple(shapes),
-                  input_precisions=precisions, signs=signs, **common)  # fmt: skip
+    return _exact(lo, hi, frac)
 
 
 def read_graph_layer(layer: Any, common: dict, out_shape: tuple[int, ...]) -> ir.Layer:

@@ -106,19 +106,16 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
 
 def _check_chain_for_density(model_spec: str) -> None:
     """Activation-density training rebuilds sequential chains; a graph model is named, not half-trained."""
-    from toolkit.models.graph import keras_graph
+    from toolkit.models.deployable import sequential_layers
     from toolkit.models.loading import load_model
 
-    graph = keras_graph(load_model(model_spec, verbose=False))
-    previous = graph.input_name
-    for layer, inputs in graph.nodes:
-        if inputs != (previous,):
-            raise ToolkitError(
-                f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
-                f"a graph (layer {layer.name!r} reads {', '.join(inputs)}); use --quantize keep (a QKeras model "
-                "keeps its own bit-widths)"
-            )
-        previous = layer.name
+    try:
+        sequential_layers(load_model(model_spec, verbose=False))
+    except ToolkitError as exc:
+        raise ToolkitError(
+            f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
+            f"not one ({exc}); use --quantize keep (a QKeras model keeps its own bit-widths)"
+        ) from None
 
 
 def _is_quantized(model_spec: str) -> bool:
