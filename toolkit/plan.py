@@ -60,6 +60,11 @@ class LayerPlan:
             "correction": self.correction.to_json() if self.correction else "none",
         }
 
+    def kernel(self, method: str = "auto") -> ProductKernel:
+        """The product kernel the emulator uses for this layer (``method`` picks the emulation path)."""
+        kernel: ProductKernel = approx_kernel(self.design.name, method)
+        return CorrectedProduct(kernel, self.correction) if self.correction else kernel
+
 
 @dataclass(frozen=True, eq=False)
 class Plan:
@@ -71,11 +76,7 @@ class Plan:
 
     def kernels(self, method: str = "auto") -> dict[str, ProductKernel]:
         """Product kernels per layer for the emulator (``method`` picks the emulation path)."""
-        out: dict[str, ProductKernel] = {}
-        for name, lp in self.layers.items():
-            kernel: ProductKernel = approx_kernel(lp.design.name, method)
-            out[name] = CorrectedProduct(kernel, lp.correction) if lp.correction else kernel
-        return out
+        return {name: lp.kernel(method) for name, lp in self.layers.items()}
 
     def to_json(self, model_ir: ir.ModelIR) -> dict[str, Any]:
         return {

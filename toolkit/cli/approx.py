@@ -87,6 +87,13 @@ from toolkit.cli.options import check_budget, data_option, model_option
     help="Greedy refinement of every ILP plan: try this many cheaper candidates per layer, kept when no "
     "worse on the search set (0: the ILP path only).",
 )
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Recompute the calibration histograms and gradient statistics (normally read from the cache when an "
+    "earlier run on the same model and calibration data computed them) and emulate every plan in full.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def approx(
@@ -104,6 +111,7 @@ def approx(
     selector: str,
     trace_method: str,
     refine_steps: int,
+    no_cache: bool,
     seed: int,
     as_json: bool,
 ) -> None:
@@ -147,6 +155,7 @@ def approx(
         calibration=calibration,
         split_seed=split_seed,
         certify_fraction=certify_fraction,
+        use_cache=not no_cache,
     )
     if as_json:
         click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "ladder", "ga")}))

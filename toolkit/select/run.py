@@ -22,9 +22,9 @@ from toolkit.select.data import CERTIFY_FRACTION, SelectionData, split_selection
 from toolkit.select.energy import candidate_energy
 from toolkit.select.ga import run_ga
 from toolkit.select.ladder import GRID_POINTS, Ladder, build_ladder
-from toolkit.select.profile import profile_model
 from toolkit.select.search import Problem
-from toolkit.select.sensitivity import gradient_statistics, omega
+from toolkit.select.sensitivity import omega
+from toolkit.select.stats_cache import calibration_statistics
 
 SELECTORS = ("ilp", "ga")
 
@@ -39,12 +39,19 @@ def build_problem(
     trace_method: str = "hutchinson",
     model_label: str = "",
     seed: int = 0,
+    use_cache: bool = True,
 ) -> tuple[Problem, dict[str, Any]]:
-    """Profile and score every (layer, candidate) on ``calibration``; the problem evaluates on ``search``."""
+    """Profile and score every (layer, candidate) on ``calibration``; the problem evaluates on ``search``.
+
+    With ``use_cache`` the histograms and gradient statistics come from the content-keyed
+    cache when an earlier run computed them (:mod:`toolkit.select.stats_cache`), and plans
+    are emulated incrementally; without it everything is computed afresh (same numbers).
+    """
     x_cal, y_cal = calibration
-    profiles = profile_model(model_ir, x_cal)
+    profiles, sens = calibration_statistics(
+        model_ir, deploy, x_cal, y_cal, method=trace_method, seed=seed, use_cache=use_cache
+    )
     names = list(profiles)
-    sens = gradient_statistics(deploy, names, x_cal, y_cal, method=trace_method, seed=seed)
     candidates, energy, omegas = [], [], []
     with progress() as bar:
         task = bar.add_task("score candidates", total=len(names), status="")
@@ -57,7 +64,17 @@ def build_problem(
                 np.array([omega(sens[name], prof.fan_in, prof.product_scale, c.mean, c.var) for c in options])
             )
             bar.update(task, advance=1, status=f"{name}: {len(options)} candidates")
-    problem = Problem(model_ir, profiles, candidates, energy, omegas, search[0], search[1], model_label)
+    problem = Problem(
+        model_ir,
+        profiles,
+        candidates,
+        energy,
+        omegas,
+        search[0],
+        search[1],
+        model_label,
+        incremental=use_cache,
+    )
     scores = {
         name: {
             "grad_sum": sens[name].grad_sum,
@@ -126,6 +143,7 @@ def search_ladder(
     refine_steps: int = 3,
     model_label: str = "",
     seed: int = 0,
+    use_cache: bool = True,
 ) -> tuple[Problem, dict[str, Any], Ladder, Any]:
     """Score on the calibration set and build the budget-free ladder on the search set.
 
@@ -143,7 +161,7 @@ def search_ladder(
         y_search = np.concatenate([y_cal, sets.y_held_search])
     problem, scores = build_problem(
         model_ir, deploy, (sets.x_calibration, y_cal), (sets.x_search, y_search), families, corrections,
-        trace_method, model_label=model_label, seed=seed,
+        trace_method, model_label=model_label, seed=seed, use_cache=use_cache,
     )  # fmt: skip
     ga = None
     with progress() as bar:
@@ -184,6 +202,7 @@ def approx_model(
     split_seed: int = 0,
     certify_fraction: float = CERTIFY_FRACTION,
     log: Any = None,
+    use_cache: bool = True,
 ) -> dict[str, Any]:
     """The whole selection; writes ``plan.json``, ``selection.json`` and plots into ``out_dir``.
 
@@ -203,8 +222,9 @@ def approx_model(
     model_ir, deploy = read_model(load_model(model_spec, verbose=verbose))
     corrections = ("bias" if fold_mean else "none",) + (("cv",) if use_cv else ())
     problem, scores, ladder, ga = search_ladder(
-        model_ir, deploy, sets, families, corrections, selector, trace_method, refine_steps, model_spec, seed
-    )
+        model_ir, deploy, sets, families, corrections, selector, trace_method, refine_steps, model_spec, seed,
+        use_cache,
+    )  # fmt: skip
     t_search = time.perf_counter() - start
     certificate = certify_ladder(problem, ladder, sets, budget, confidence)
     if log is not None:

@@ -16,6 +16,8 @@ import numpy as np
 
 from toolkit.emulator.control_variate import fit_correction
 from toolkit.emulator.engine import Emulator
+from toolkit.emulator.incremental import IncrementalEmulator
+from toolkit.emulator.products import ProductKernel
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.plan import LayerPlan, Plan
@@ -29,7 +31,10 @@ class Problem:
     """Everything a search evaluates against: candidates, their energy and score, and samples.
 
     ``x_val, y_val`` are the samples plans are evaluated on: the search set for a search,
-    the certification set for :meth:`with_samples` copies.
+    the certification set for :meth:`with_samples` copies. With ``incremental`` (the default)
+    plans are emulated by one :class:`~toolkit.emulator.incremental.IncrementalEmulator` per
+    sample set, which re-runs only the layers a plan changes relative to plans emulated
+    before; without it every plan is a full :class:`Emulator` walk (same result, bit for bit).
     """
 
     model_ir: ir.ModelIR
@@ -41,35 +46,76 @@ class Problem:
     y_val: np.ndarray
     model_label: str = ""
     evaluations: int = 0
+    incremental: bool = True
     _codes: np.ndarray | None = field(default=None, repr=False)
     _cache: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
+    _layer_plans: dict[tuple[int, int], LayerPlan | None] = field(default_factory=dict, repr=False)
+    _emulator: IncrementalEmulator | None = field(default=None, repr=False)
+
+    def layer_plan(self, layer: int, index: int) -> LayerPlan | None:
+        """Candidate ``index`` of MAC layer ``layer`` as a layer plan (None: a layer kept exact), memoized.
+
+        A correction is fitted with the calibration histograms; the fit is deterministic, so
+        the memo changes nothing but the time.
+        """
+        key = (layer, index)
+        if key not in self._layer_plans:
+            cand = self.candidates[layer][index]
+            if cand.design is None:
+                self._layer_plans[key] = None
+            else:
+                correction = None
+                if cand.correction != "none":
+                    weights = self.model_ir.layer(cand.layer).weight_matrix()
+                    p_a = self.profiles[cand.layer].p_a
+                    correction = fit_correction(cand.design, weights, cand.correction, p_a)
+                self._layer_plans[key] = LayerPlan(cand.layer, cand.design, correction)
+        return self._layer_plans[key]
 
     def plan(self, choice: list[int]) -> Plan:
         """The plan of a choice; corrections fitted with the calibration histograms."""
+        self._check(choice)
         layers = {}
-        for options, index in zip(self.candidates, choice, strict=True):
-            cand = options[index]
-            if cand.design is None:
-                continue
-            layer = self.model_ir.layer(cand.layer)
-            correction = None
-            if cand.correction != "none":
-                correction = fit_correction(
-                    cand.design, layer.weight_matrix(), cand.correction, self.profiles[cand.layer].p_a
-                )
-            layers[cand.layer] = LayerPlan(cand.layer, cand.design, correction)
+        for k, index in enumerate(choice):
+            lp = self.layer_plan(k, index)
+            if lp is not None:
+                layers[lp.name] = lp
         return Plan(self.model_ir.model_hash(), layers, self.model_label)
+
+    def _check(self, choice: list[int]) -> None:
+        if len(choice) != len(self.candidates):
+            raise ToolkitError(
+                f"a choice of {len(choice)} candidates for a model of {len(self.candidates)} MAC layers: "
+                "expected one candidate index per MAC layer"
+            )
 
     def correct(self, choice: list[int]) -> np.ndarray:
         """Per-sample correctness of a choice on this problem's samples, emulated (memoized)."""
         key = tuple(choice)
         if key not in self._cache:
-            if self._codes is None:
-                self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
-            emulator = Emulator(self.model_ir, self.plan(choice).kernels())
-            self._cache[key] = emulator.predict_codes(self._codes).argmax(axis=-1) == self.y_val
+            self._cache[key] = self.predict_codes(choice).argmax(axis=-1) == self.y_val
             self.evaluations += 1
         return self._cache[key]
+
+    def predict_codes(self, choice: list[int]) -> np.ndarray:
+        """Output codes of a choice on this problem's samples (incremental or a full walk, see class doc)."""
+        if self._codes is None:
+            self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
+        if not self.incremental:
+            return Emulator(self.model_ir, self.plan(choice).kernels()).predict_codes(self._codes)
+        if self._emulator is None:
+            self._emulator = IncrementalEmulator(self.model_ir, self._codes)
+        self._check(choice)
+        layers = {k: self.candidates[k][i].layer for k, i in enumerate(choice)}
+        keys = {layers[k]: i for k, i in enumerate(choice) if self.layer_plan(k, i) is not None}
+        index = {name: k for k, name in layers.items()}
+
+        def kernel(name: str) -> ProductKernel:
+            lp = self.layer_plan(index[name], choice[index[name]])
+            assert lp is not None
+            return lp.kernel()
+
+        return self._emulator.predict_codes(keys, kernel)
 
     def accuracy(self, choice: list[int]) -> float:
         """Emulated accuracy of a choice on this problem's samples (memoized)."""
@@ -78,8 +124,9 @@ class Problem:
     def with_samples(self, x: np.ndarray, y: np.ndarray) -> Problem:
         """The same candidates evaluated on other samples (e.g. the certification set), own cache."""
         return Problem(
-            self.model_ir, self.profiles, self.candidates, self.energy, self.omega, x, y, self.model_label
-        )
+            self.model_ir, self.profiles, self.candidates, self.energy, self.omega, x, y, self.model_label,
+            incremental=self.incremental, _layer_plans=self._layer_plans,
+        )  # fmt: skip
 
     def total_energy(self, choice: list[int]) -> float:
         return float(sum(e[i] for e, i in zip(self.energy, choice, strict=True)))
