@@ -76,7 +76,7 @@ class IncrementalEmulator:
         self._store: OrderedDict[tuple[str, tuple[Hashable, ...]], np.ndarray] = OrderedDict()
         self._bytes = 0
         self.layers_run = 0  # layer executions over the whole sample set, for tests and benchmarks
-        self.layers_reused = 0  # stored tensors a walk started from
+        self.layers_reused = 0  # stored tensors (other than the input) walks started from
 
     def predict_codes(
         self, keys: Mapping[str, Hashable], kernel: Callable[[str], ProductKernel]
@@ -115,7 +115,7 @@ class IncrementalEmulator:
             for name in keep:
                 parts[name].append(narrow(values[name]))
         self.layers_run += len(run)
-        self.layers_reused += len(sources)
+        self.layers_reused += len(set(sources) - {self.model.input_name})
         for name in keep:
             empty = np.zeros((0,) + _shape(self.model, name), np.int8)
             self._put((name, tensor_key[name]), np.concatenate(parts[name]) if parts[name] else empty)
