@@ -47,7 +47,9 @@ def own_cache(zoo_models, tmp_path, monkeypatch):
 
 def _problem(entry, incremental=True, max_bytes=None):
     x, y = entry["data"].x_train[:N], entry["data"].y_train[:N]
-    problem, _ = build_problem(entry["ir"], entry["deploy"], (x, y), (x, y), None, ("none", "cv"), use_cache=False)
+    problem, _ = build_problem(
+        entry["ir"], entry["deploy"], (x, y), (x, y), None, ("none", "cv"), use_cache=False
+    )
     problem.incremental = incremental
     if max_bytes is not None:
         codes = Emulator(entry["ir"]).quantize_input(x)
@@ -112,7 +114,9 @@ def test_a_changed_branch_reruns_only_the_layers_it_reaches():
     walk = IncrementalEmulator(model_ir, codes)
     plans = [{}, {conv_b.name: _designs(conv_b)[0]}, {conv_b.name: _designs(conv_b)[1]}]
     plans += [{conv_a.name: _designs(conv_a)[0], conv_b.name: _designs(conv_b)[1]}]
-    plans += [{conv_a.name: _designs(conv_a)[0], conv_b.name: _designs(conv_b)[1], dense.name: _designs(dense)[0]}]
+    plans += [
+        {conv_a.name: _designs(conv_a)[0], conv_b.name: _designs(conv_b)[1], dense.name: _designs(dense)[0]}
+    ]
     runs = []
     for plan in plans:
         before = walk.layers_run
@@ -168,7 +172,9 @@ def test_profile_from_one_walk_equals_the_operands(models):
     """Histograms counted from the stored layer inputs == histograms of the operands the emulator multiplies."""
     entry = models["mnist1d-resnet"]
     x = entry["data"].x_train[:N]
-    profiles, _ = calibration_statistics(entry["ir"], entry["deploy"], x, entry["data"].y_train[:N], use_cache=False)
+    profiles, _ = calibration_statistics(
+        entry["ir"], entry["deploy"], x, entry["data"].y_train[:N], use_cache=False
+    )
     emulator = Emulator(entry["ir"])
     codes = emulator.quantize_input(x)
     for layer in entry["ir"].mac_layers():
@@ -178,15 +184,31 @@ def test_profile_from_one_walk_equals_the_operands(models):
         np.testing.assert_array_equal(profiles[layer.name].p_a, want)
 
 
-def test_cached_run_selects_the_plan_an_uncached_run_selects(own_cache, tmp_path):
-    """``toolkit approx`` without caches, with a cold cache and with a warm one: the same plan, byte for byte."""
-    from toolkit.select.run import approx_model
+def test_cached_run_selects_the_plan_an_uncached_run_selects(models, own_cache):
+    """Search and certification without caches, with a cold cache and with a warm one: the same ladder,
+    certificate and plan, byte for byte."""
+    import dataclasses
 
-    runs = {}
-    for label, use_cache in (("uncached", False), ("cold", True), ("warm", True)):
-        out = tmp_path / label
-        summary = approx_model("zoo:digits-mlp", None, out, budget=2.0, verbose=False, use_cache=use_cache)
-        runs[label] = ((out / "plan.json").read_text(), summary["ladder"], summary["certificate"])
-    assert runs["uncached"] == runs["cold"] == runs["warm"]
-    assert json.loads(runs["warm"][0])["layers"]  # an approximate plan was certified, not the exact fallback
-    assert runs["warm"][2]["status"] == "certified"
+    from toolkit.select.data import split_selection_data
+    from toolkit.select.run import certify_ladder, search_ladder
+
+    entry = models["digits-cnn"]
+    sets = split_selection_data(entry["data"], split_seed=0)
+    sets = dataclasses.replace(
+        sets,
+        x_calibration=sets.x_calibration[:N],
+        y_calibration=sets.y_calibration[:N],
+        x_search=sets.x_search[:N],
+        y_search=sets.y_search[:N],
+    )
+    runs = []
+    for use_cache in (False, True, True):
+        problem, scores, ladder, _ = search_ladder(
+            entry["ir"], entry["deploy"], sets, refine_steps=1, use_cache=use_cache
+        )
+        cert = certify_ladder(problem, ladder, sets, 4.0, 0.9)
+        plan = problem.plan(ladder.choices[cert.accepted]).to_json(entry["ir"])
+        runs.append((json.dumps(plan), ladder.choices, cert.to_json(), json.dumps(scores)))
+    assert runs[0] == runs[1] == runs[2]
+    assert len(list((own_cache / "select-stats").glob("*.json"))) == 1
+    assert json.loads(runs[0][0])["layers"] and runs[0][2]["status"] == "certified"  # not the exact fallback
