@@ -121,6 +121,7 @@ def run_mode(model: str, data: str | None, mode: str, budget: float, out: Path) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["cifar-cnn", "zoo:mnist1d-resnet"])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file to write")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -153,12 +154,12 @@ def main() -> None:
             same_plan = results[0]["plan"] == results[1]["plan"]
             rows.append({"model": name, "same_plan_uncached_vs_cached": same_plan, "modes": results})
     _table(rows)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     for row in rows:
         for result in row["modes"]:
             result["plan"] = json.loads(result["plan"])
-    RESULTS.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    args.out.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
+    print(f"wrote {args.out}")
 
 
 def _warm_up(model: str) -> None:

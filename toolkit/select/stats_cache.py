@@ -4,7 +4,7 @@ The histograms and the Taylor-score statistics of a selection depend only on the
 arithmetic (:meth:`ModelIR.model_hash`), the calibration samples and labels, and the trace
 estimator's settings, not on the budget. Runs at several budgets, split seeds of the same
 calibration set, or a benchmark's repeated runs read them from
-``$TOOLKIT_CACHE/select-stats/<key>.json``. The key hashes all of those inputs; the file
+``$TOOLKIT_CACHE/select-stats/<key>.json``. The key hashes all of those inputs (and the deployable model's weights); the file
 holds operand *counts* (integers) and the statistics as JSON floats (which round-trip
 exactly), so a cached run scores exactly as a fresh one.
 """
@@ -24,11 +24,23 @@ SCHEMA = 1  # bump when what is stored, or how it is computed, changes
 
 
 def statistics_key(
-    model_ir: ir.ModelIR, x: np.ndarray, y: np.ndarray, method: str, seed: int, probes: int, batch_size: int
+    model_ir: ir.ModelIR,
+    deploy: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    seed: int,
+    probes: int,
+    batch_size: int,
 ) -> str:
-    """The cache key: everything the histograms and gradient statistics depend on."""
+    """The cache key: everything the histograms and gradient statistics depend on.
+
+    The deployable Keras model's own weights are hashed too: the gradients run through it,
+    and its float weights are not all in the integer model's hash.
+    """
+    weights = content_hash(*[np.asarray(w) for w in deploy.get_weights()])
     return content_hash(
-        "select-stats", SCHEMA, model_ir.model_hash(), np.asarray(x, np.float32), np.asarray(y, np.int64),
+        "select-stats", SCHEMA, model_ir.model_hash(), weights, np.asarray(x), np.asarray(y),
         method, seed, probes, batch_size,
     )  # fmt: skip
 
@@ -48,7 +60,7 @@ def calibration_statistics(
     names = [layer.name for layer in model_ir.mac_layers()]
     path = None
     if use_cache:
-        key = statistics_key(model_ir, x, y, method, seed, probes, batch_size)
+        key = statistics_key(model_ir, deploy, x, y, method, seed, probes, batch_size)
         path = cache_dir("select-stats") / f"{key}.json"
         stored = read_json_if_exists(path)
         if stored is not None and sorted(stored["counts"]) == sorted(names):
