@@ -104,16 +104,21 @@ class IncrementalEmulator:
         }
         keep = [layer.name for layer in run if layer.name in self._restart or layer.name == output]
         parts: dict[str, list[np.ndarray]] = {name: [] for name in keep}
+        last_read = {name: i for i, layer in enumerate(run) for name in self.model.inputs_of(layer)}
         for start in range(0, len(self.codes), self.batch_size):
             rows = slice(start, start + self.batch_size)
             values = {name: self._source(name, tensor_key, rows) for name in sources}
-            for layer in run:
-                args = [values[name] for name in self.model.inputs_of(layer)]
+            for i, layer in enumerate(run):
+                names = self.model.inputs_of(layer)
+                args = [values[name] for name in names]
                 values[layer.name] = run_layer(
                     args if isinstance(layer, ir.Join) else args[0], layer, products.get(layer.name, EXACT)
                 )
-            for name in keep:
-                parts[name].append(narrow(values[name]))
+                if layer.name in parts:
+                    parts[layer.name].append(narrow(values[layer.name]))
+                for name in set(names):  # a tensor is dropped once its last reader has run
+                    if last_read[name] == i:
+                        del values[name]
         self.layers_run += len(run)
         self.layers_reused += len(set(sources) - {self.model.input_name})
         for name in keep:
