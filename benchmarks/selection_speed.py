@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 RESULTS = Path(__file__).parent / "results" / "selection_speed.json"
+MODES = {"uncached": 1.0, "cold": 1.0, "warm": 2.0}  # mode -> budget
 PHASES = {  # phase -> (module, function) timed while a selection runs
     "read model": ("toolkit.select.run", "read_model"),
     "problem": ("toolkit.select.run", "build_problem"),  # statistics + scoring
@@ -122,6 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["cifar-cnn", "zoo:mnist1d-resnet"])
     parser.add_argument("--out", type=Path, default=RESULTS, help="JSON file to write")
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,7 +132,7 @@ def main() -> None:
             _warm_up(model)
             stats_root = Path(tmp) / name.replace(":", "_") / "cache"
             results = []
-            for mode, budget in (("uncached", 1.0), ("cold", 1.0), ("warm", 2.0)):
+            for mode, budget in ((m, MODES[m]) for m in args.modes):
                 saved = os.environ.get("TOOLKIT_CACHE")
                 if mode != "uncached":  # the statistics cache starts empty for this model
                     os.environ["TOOLKIT_CACHE"] = os.fspath(stats_root)
@@ -151,7 +153,8 @@ def main() -> None:
                     f"layer runs {result['layer_runs']}",
                     flush=True,
                 )
-            same_plan = results[0]["plan"] == results[1]["plan"]
+            plans = {r["mode"]: r["plan"] for r in results}
+            same_plan = plans["uncached"] == plans["cold"] if {"uncached", "cold"} <= set(plans) else None
             rows.append({"model": name, "same_plan_uncached_vs_cached": same_plan, "modes": results})
     _table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)

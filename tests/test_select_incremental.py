@@ -81,7 +81,8 @@ def test_incremental_equals_full_on_every_step_of_a_recorded_search(models, name
     entry = models[name]
     problem = _problem(entry, max_bytes=max_bytes)
     steps = _record(problem)
-    refine(problem, bisect(problem, 1.0, steps=6), 1.0, tries_per_layer=2)
+    if max_bytes is None:
+        refine(problem, bisect(problem, 1.0, steps=5), 1.0, tries_per_layer=1)
     build_ladder(problem, grid=6, tries=1)
     assert len(steps) >= 10
     codes = Emulator(entry["ir"]).quantize_input(problem.x_val)
