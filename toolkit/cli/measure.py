@@ -6,6 +6,7 @@ import json
 
 import click
 
+from toolkit.cli.options import power_sample_options
 from toolkit.errors import HardwareMismatch
 
 
@@ -29,6 +30,7 @@ from toolkit.errors import HardwareMismatch
               "rebuild and measure again (rounds go to DIR/closed_loop.json).")  # fmt: skip
 @click.option("--budget", type=float, default=None,
               help="Accuracy loss allowed on the hardware, points  [default: the build's --budget]")  # fmt: skip
+@power_sample_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def measure(
     build_dir: str,
@@ -39,6 +41,8 @@ def measure(
     baseline: str | None,
     closed_loop: bool,
     budget: float | None,
+    power_samples: int | None,
+    power_seed: int,
     as_json: bool,
 ) -> None:
     """Measure a build's accelerator: accuracy, agreement with the emulator, latency, power, energy.
@@ -66,7 +70,8 @@ def measure(
     console = Console(stderr=True)
 
     def run() -> dict:
-        return measure_build(build_dir, target, meter, samples, limit, baseline, log=console.print)
+        return measure_build(build_dir, target, meter, samples, limit, baseline, log=console.print,
+                             power_samples=power_samples, power_seed=power_seed)  # fmt: skip
 
     if closed_loop:
         result = _closed_loop(build_dir, budget, run, console.print)
@@ -134,6 +139,9 @@ def _print(r: dict) -> None:
         click.echo(
             f"energy exact  {_energy_text(e['exact'])}, {e['exact'].get('design') or e['exact'].get('source', '')})"
         )
+    sampling = (r.get("power") or {}).get("sampling")
+    if sampling:
+        click.echo(f"              ± = sampling standard error over batches: {sampling['basis']}")
     s = e["saving"]
     if s["value"] is not None:
         predicted = s["predicted_selection"]

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from toolkit.cli.options import power_sample_options
 from toolkit.errors import HardwareMismatch, ToolkitError
 
 
@@ -28,6 +29,7 @@ from toolkit.errors import HardwareMismatch, ToolkitError
 @click.option(
     "--no-area", is_flag=True, help="Skip yosys area and the power model (faster; no toggle counting)."
 )
+@power_sample_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def sim(
     build_dir: str | None,
@@ -38,13 +40,16 @@ def sim(
     fold: int | None,
     limit: int | None,
     no_area: bool,
+    power_samples: int | None,
+    power_seed: int,
     as_json: bool,
 ) -> None:
     """Simulate the accelerator's RTL (Verilator) on the test split.
 
     Prints accuracy (and bit-exactness against the emulator), cycles per inference
     (measured and as the generator predicts), inferences per second of the simulated
-    hardware at the board clock, yosys area, and MODELLED power and energy per inference.
+    hardware at the board clock, yosys area, and MODELLED power and energy per inference
+    (toggles counted on --power-samples samples, with the standard error of that sample).
     Exit status 3 when the RTL disagrees with the emulator on any sample (2: bad input).
 
     \b
@@ -68,7 +73,8 @@ def sim(
             raise ToolkitError("--build takes the board from DIR/build.json: drop --board")
         from toolkit.rtlgen.build_dir import sim_step
 
-        result = sim_step(build_dir, limit, fold, area=not no_area)
+        result = sim_step(build_dir, limit, fold, area=not no_area, power_samples=power_samples,
+                          power_seed=power_seed)  # fmt: skip
     else:
         model_spec = model_spec or "zoo:digits-cnn"
         data_spec = data_spec or default_dataset_for(model_spec)
@@ -79,7 +85,8 @@ def sim(
         data = load_dataset(data_spec)
         model_ir, _ = read_model(load_model(model_spec, verbose=not as_json))
         plan = load_plan(plan_path, model_ir) if plan_path else None
-        result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area)
+        result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area,
+                          power_samples=power_samples, power_seed=power_seed)  # fmt: skip
         result["source"] = model_spec
     if as_json:
         click.echo(json.dumps(result))
@@ -119,9 +126,19 @@ def _print(r: dict) -> None:
                 f"  {name}", f"{layer['lut']:.0f} LUT, {layer['ff']:.0f} FF, {layer['bram36']:g} BRAM36"
             )
         w = r["power"]
-        t.add_row("power (MODELLED)", f"{1e3 * w['dynamic_w']:.2f} mW dynamic + {w['static_w']:.2f} W static")
+        s = w["sampling"]
+        t.add_row("power (MODELLED)", f"{1e3 * w['dynamic_w']:.2f} mW dynamic{_pm(w['dynamic_stderr_w'], 1e3, 'mW')} "
+                  f"+ {w['static_w']:.2f} W static")  # fmt: skip
         t.add_row("energy / inference (MODELLED)", f"{1e6 * w['energy_per_inference_j']:.3f} uJ "
-                  f"({1e9 * w['dynamic_energy_per_inference_j']:.1f} nJ dynamic)")  # fmt: skip
+                  f"({1e9 * w['dynamic_energy_per_inference_j']:.1f}{_pm(w['energy_stderr_j'], 1e9, 'nJ')} dynamic)")  # fmt: skip
+        t.add_row("  toggle sample", f"{s['basis']}; ± = {s['error_note']}")
     else:
         t.add_row("area, power", "skipped (--no-area)")
     Console().print(t)
+
+
+def _pm(error: float | None, scale: float, unit: str) -> str:
+    """`` ± e unit (sampling s.e.)`` for a modelled figure with a sampling error, else its unit alone."""
+    if error is None:
+        return f" {unit}"
+    return f" ± {scale * error:.2f} {unit} (sampling s.e.)"

@@ -132,6 +132,10 @@ def _energy_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
                      f"{_pct(s['value'])} ± {_pct(s['stderr'])} ({s['error_note']})"))  # fmt: skip
     if r["power"] is None:
         rows.append(("power", "not measured (no meter: use --meter)"))
+    elif r["power"].get("sampling"):
+        rows.append(
+            ("toggle sample (modelled figures; ± is their sampling error)", r["power"]["sampling"]["basis"])
+        )
     return rows
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from toolkit.cache import read_json_if_exists
 from toolkit.errors import ToolkitError
+from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
 
 TARGETS = ("auto", "board", "sim")
 MEASURE_FORMAT = "toolkit-measure"
@@ -54,8 +55,14 @@ def measure_build(
     limit: int | None = None,
     baseline: Path | str | None = None,
     log: Any = print,
+    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_seed: int = 0,
 ) -> dict[str, Any]:
-    """Measure ``build_dir/package``; write ``build_dir/measure.json`` and the HTML report."""
+    """Measure ``build_dir/package``; write ``build_dir/measure.json`` and the HTML report.
+
+    In simulation, the modelled energy counts toggles on ``power_samples`` of the vectors
+    (drawn with ``power_seed``; ``None``: all); agreement and timing use every vector.
+    """
     from toolkit.cache import write_atomic_json
     from toolkit.measure.report import write_report
     from toolkit.pipeline.engine import read_build_json
@@ -98,7 +105,9 @@ def measure_build(
         results = _on_sim(folder, package, config["board"], limit, log)
     results["power"] = results.get("power")
     if chosen == "sim" and (spec is None or spec.kind == "model"):
-        results["power"] = _sim_energy(folder, config["board"], package, limit, log)
+        results["power"] = _sim_energy(
+            folder, config["board"], package, limit, log, power_samples, power_seed
+        )
     selection = read_json_if_exists(folder / "approx" / "selection.json")
     out = {
         "format": MEASURE_FORMAT,
@@ -172,26 +181,40 @@ def _on_sim(folder: Path, package: Path, board: str, limit: int | None, log: Any
         return measure_package(package, meter="none", device=device, board=board, limit=limit, log=log)
 
 
-def _sim_energy(folder: Path, board: str, package: Path, limit: int | None, log: Any) -> dict[str, Any]:
-    """Modelled energy per inference of the plan and of the exact design, by one function on the same samples."""
+def _sim_energy(
+    folder: Path, board: str, package: Path, limit: int | None, log: Any, power_samples: int | None, seed: int
+) -> dict[str, Any]:
+    """Modelled energy per inference of the plan and of the exact design, by one function on the same samples.
+
+    The samples are ``power_samples`` of the run's vectors drawn with ``seed`` (all if ``None``).
+    """
     import numpy as np
 
     from toolkit.boards import load_board
     from toolkit.measure.energy import DEFAULT_CHUNKS, exact_plan, modelled_energy
     from toolkit.pipeline.steps import load_build
+    from toolkit.rtlgen.sampled_power import sample_indices
 
     facts = load_board(board)
     model_ir, _, plan = load_build(folder)
     with np.load(package / "vectors.npz") as f:
         codes = f["x_codes"][:limit]
-    chunks = min(DEFAULT_CHUNKS, len(codes))
-    log(
-        f"energy: modelling the plan and the exact design on the same {len(codes)} samples ({chunks} batches)"
-    )
-    plan_e = modelled_energy(model_ir, plan, facts, codes, chunks)
-    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes, chunks)
+    picked = sample_indices(len(codes), power_samples, seed)
+    chunks = min(DEFAULT_CHUNKS, len(picked))
+    every = len(picked) == len(codes)
+    sampling = {
+        "samples": len(picked),
+        "of": len(codes),
+        "seed": None if every else seed,
+        "basis": f"toggles counted on {'all ' if every else ''}{len(picked)} of {len(codes)} vectors"
+        f"{'' if every else f' (drawn with seed {seed})'}; agreement and timing on every vector",
+    }
+    log(f"energy: modelling the plan and the exact design on the same {len(picked)} of {len(codes)} vectors "
+        f"({chunks} batches)")  # fmt: skip
+    plan_e = modelled_energy(model_ir, plan, facts, codes[picked], chunks)
+    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes[picked], chunks)
     return {"label": "modelled", "meter": None, "scope": "modelled on-chip dynamic power of the PL design",
-            "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e}  # fmt: skip
+            "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e, "sampling": sampling}  # fmt: skip
 
 
 def _design(target: str, accelerator: dict[str, Any], sim: dict[str, Any] | None) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class ModuleActivity:
     """Toggle statistics of one layer instance (or ``io``)."""
 
     bits: int  # covered signal bits
-    toggles: int  # bit changes counted over the run
+    toggles: float  # bit changes counted over the run (scaled to the run when counted on a sample)
 
     def rate(self, cycles: int) -> float:
         """Average toggles per covered bit per clock cycle (the activity factor alpha)."""

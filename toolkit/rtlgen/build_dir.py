@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
+from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,13 @@ def describe_design(accelerator: str, design_hash: str) -> dict[str, Any]:
 
 
 def sim_step(
-    path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True, out: Path | None = None
+    path: Path | str,
+    limit: int | None = None,
+    fold: Any = None,
+    area: bool = True,
+    out: Path | None = None,
+    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_seed: int = 0,
 ) -> dict[str, Any]:
     """Simulate a build folder and write the result to ``out`` (default ``DIR/sim.json``).
 
@@ -88,7 +95,8 @@ def sim_step(
     data = load_dataset(folder.data)
     model_ir, _ = read_model(load_keras_file(folder.model))
     plan = load_plan(folder.plan, model_ir) if folder.plan else None
-    result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area)
+    result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area, power_samples=power_samples,
+                      power_seed=power_seed)  # fmt: skip
     result["source"] = str(folder.path)
     result["design"] = describe_design(folder.meta.get("accelerator", "hls4ml"), result["design_hash"])
     write_atomic_json(Path(out) if out is not None else folder.path / "sim.json", result)

@@ -2,7 +2,10 @@
 
 Reports accuracy, agreement with the emulator, cycles (counted in the simulation),
 inferences per second of the simulated hardware at the board clock, area (yosys) and
-modelled power and energy per inference.
+modelled power and energy per inference. Agreement and cycles come from every sample on a
+build without toggle coverage; the power from ``power_samples`` of them on a build with it
+(:mod:`toolkit.rtlgen.sampled_power`), or from every sample (``power_samples=None``, one
+coverage build for everything: an order of magnitude slower on large designs).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from toolkit.plan import Plan
 from toolkit.rtlgen.cycles import interval_floor
 from toolkit.rtlgen.device import RtlDevice
 from toolkit.rtlgen.generate import Fold, generate
+from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES, sample_activity, sample_indices
 from toolkit.rtlgen.verilator import build
 
 
@@ -32,14 +36,25 @@ def simulate(
     fold: Fold = None,
     limit: int | None = None,
     area: bool = True,
+    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_seed: int = 0,
 ) -> dict[str, Any]:
-    """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints."""
+    """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints.
+
+    ``power_samples``: how many samples (drawn with ``power_seed``) count toggles for the
+    power model; ``None``: all of them, on the coverage build alone.
+    """
     facts = load_board(board)
     design = generate(model_ir, plan, fold, axis_bits=facts.dma_data_bits)
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
         raise ToolkitError("no test samples to simulate (check --limit and the dataset)")
-    made = build(design, activity=area)
+    if power_samples is not None and power_samples < 2:
+        raise ToolkitError(
+            f"power samples = {power_samples}: expected at least 2 (the error needs two batches) or all samples"
+        )
+    every = area and power_samples is None  # the coverage build runs every sample: one build
+    made = build(design, activity=every)
     emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
     codes = emulator.quantize_input(x)
     start = time.perf_counter()
@@ -47,6 +62,19 @@ def simulate(
         result = device.predict_codes(codes)
     wall = time.perf_counter() - start
     reference = emulator.predict_codes(codes)
+    sample, power_build, power_wall = None, None, 0.0
+    if area and not every:
+        power_build = build(design, activity=True)
+        start = time.perf_counter()
+        with RtlDevice(design, power_build) as device:
+            sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
+                                     result.cycles)  # fmt: skip
+        power_wall = time.perf_counter() - start
+        if not np.array_equal(sample.codes, result.codes[sample.indices]):
+            raise ToolkitError(
+                "the coverage build of the same Verilog gave other outputs than the build without coverage: "
+                "a Verilator defect (rerun with --power-samples all to use one build)"
+            )
     agree = int(np.all(result.codes.reshape(len(x), -1) == reference.reshape(len(x), -1), axis=1).sum())
     predicted = result.codes.reshape(len(x), -1).argmax(axis=1)
     out: dict[str, Any] = {
@@ -71,21 +99,28 @@ def simulate(
         "build_cached": made.cached,
         "sim_seconds": wall,
         "sim_inferences_per_second": len(x) / wall if wall > 0 else float("inf"),
+        "power_build_seconds": power_build.info.get("seconds", 0.0) if power_build else None,
+        "power_build_cached": power_build.cached if power_build else None,
+        "power_sim_seconds": power_wall if power_build else None,
         "axis": {"in": design.axis_in.describe(), "out": design.axis_out.describe()},
         "area": None,
         "power": None,
     }
     if area:
         from toolkit.rtlgen.area import synthesize
-        from toolkit.rtlgen.power import model_power
+        from toolkit.rtlgen.sampled_power import full_power, sampled_power
 
         utilisation = synthesize(design)
         out["area"] = utilisation.to_json() | {
             "percent": utilisation.percent(facts),
             "board_totals": facts.resources,
         }
-        if result.activity is None:
-            raise ToolkitError("the simulation library was built without toggle activity")
-        out["power"] = model_power(utilisation, result.activity, facts, result.interval).to_json()
-        out["activity"] = result.activity.to_json()
+        if sample is not None:
+            out["power"] = sampled_power(utilisation, sample, facts, result.interval, power_seed)
+            out["activity"] = sample.activity.to_json()
+        else:
+            if result.activity is None:
+                raise ToolkitError("the simulation library was built without toggle activity")
+            out["power"] = full_power(utilisation, result.activity, facts, result.interval, len(x))
+            out["activity"] = result.activity.to_json()
     return out
