@@ -59,3 +59,15 @@ def test_power_samples_flag_rejects_bad_counts(value: str) -> None:
     result = CliRunner().invoke(cli, ["sim", "--model", "zoo:digits-cnn", "--power-samples", value])
     assert result.exit_code == 2
     assert f"'{value}': expected a whole number of samples >= 2 or 'all'" in result.output
+
+
+@pytest.mark.verilator
+@pytest.mark.yosys
+def test_a_run_no_larger_than_the_sample_counts_every_sample_on_one_build(zoo_models, runs) -> None:
+    from toolkit.rtlgen.run import simulate
+
+    entry = zoo_models["digits-cnn"]
+    r = simulate(entry["ir"], entry["data"], None, limit=20, power_samples=64)
+    assert r["power"]["sampling"]["samples"] == r["power"]["sampling"]["of"] == 20
+    assert r["power"]["dynamic_stderr_w"] == 0.0 and r["power_build_seconds"] is None
+    assert r["bit_exact_samples"] == 20

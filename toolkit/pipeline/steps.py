@@ -206,6 +206,9 @@ def rtl(ctx: BuildContext) -> dict[str, Any]:
         k: result[k] for k in ("n", "accuracy", "bit_exact_samples", "cycles", "inferences_per_second")
     } | {
         "power_w": (result.get("power") or {}).get("total_w"),
+        "power_dynamic_stderr_w": (result.get("power") or {}).get(
+            "dynamic_stderr_w"
+        ),  # toggle-sampling error
         "lut": (result.get("area") or {}).get("total", {}).get("lut"),
         "simulated": simulated,
         "design_hash": result["design"]["design_hash"],

@@ -4,8 +4,9 @@ Reports accuracy, agreement with the emulator, cycles (counted in the simulation
 inferences per second of the simulated hardware at the board clock, area (yosys) and
 modelled power and energy per inference. Agreement and cycles come from every sample on a
 build without toggle coverage; the power from ``power_samples`` of them on a build with it
-(:mod:`toolkit.rtlgen.sampled_power`), or from every sample (``power_samples=None``, one
-coverage build for everything: an order of magnitude slower on large designs).
+(:mod:`toolkit.rtlgen.sampled_power`), or from every sample (``power_samples=None``, or a run
+no larger than the sample: one coverage build for everything, an order of magnitude slower per
+sample on large designs).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ def simulate(
         raise ToolkitError(
             f"power samples = {power_samples}: expected at least 2 (the error needs two batches) or all samples"
         )
-    every = area and power_samples is None  # the coverage build runs every sample: one build
+    # the coverage build runs every sample (one build, no sampling error) when asked, or when the
+    # sample would be the whole run anyway
+    every = area and (power_samples is None or power_samples >= len(x))
     made = build(design, activity=every)
     emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
     codes = emulator.quantize_input(x)
