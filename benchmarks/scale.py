@@ -8,8 +8,8 @@ Rows (before and after side by side in one run where the old way still exists):
   cycles on every sample without coverage plus toggles on the default 64-sample draw;
 * ``toolkit sim --no-area``: the build without coverage alone;
 * ``toolkit approx`` at budget 1 on cifar-cnn (wall and CPU time);
-* approximate emulation / exact GEMM median and worst ratio at 2/4/8 bits: ``approx_emulation.py``
-  run as it is (it writes its own JSON), summarised here;
+* approximate emulation / exact GEMM median and worst ratio at 2/4/8 bits: ``approx_emulation.py``'s
+  own measurement (its JSON to a temporary file), summarised here;
 * the emulator of an approximate plan vs TensorFlow ``model(x)`` of the exact model, on every zoo
   model (a uniform ``trunc2`` plan) and on cifar-cnn (the plan the selection row chose).
 
@@ -125,17 +125,21 @@ def approx_row(name: str) -> dict:
 
 
 def gemm_rows(repeats: int) -> dict:
-    """Run approx_emulation.py unchanged and summarise its JSON per width (median, worst)."""
-    subprocess.run([sys.executable, os.fspath(HERE / "approx_emulation.py"), "--repeats", str(repeats)],
-                   check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-    rows = json.loads((HERE / "results" / "approx_emulation.json").read_text())["rows"]
+    """Run approx_emulation.py's ``main`` (its JSON goes to a temporary file) and summarise it per width."""
+    with tempfile.TemporaryDirectory(prefix="scale_gemm_") as tmp:
+        target = Path(tmp) / "approx_emulation.json"
+        code = (
+            "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); import approx_emulation as m; "
+            "m.RESULTS = Path(sys.argv[2]); sys.argv = ['approx_emulation.py', '--repeats', sys.argv[3]]; m.main()"
+        )
+        subprocess.run([sys.executable, "-c", code, os.fspath(HERE), os.fspath(target), str(repeats)],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        rows = json.loads(target.read_text())["rows"]
     out = {}
     for bits in sorted({r["bits"] for r in rows}):
-        ratios = np.array(
-            [r["fast_over_exact"] for r in rows if r["bits"] == bits and r["method"] != "exact"]
-        )
-        worst = max((r for r in rows if r["bits"] == bits and r["method"] != "exact"),
-                    key=lambda r: r["fast_over_exact"])  # fmt: skip
+        approx = [r for r in rows if r["bits"] == bits and r["method"] != "exact"]
+        ratios = np.array([r["fast_over_exact"] for r in approx])
+        worst = max(approx, key=lambda r: r["fast_over_exact"])
         out[bits] = {"median": float(np.median(ratios)), "max": float(ratios.max()), "worst": worst["design"],
                      "designs": len(ratios)}  # fmt: skip
     return out
