@@ -71,3 +71,14 @@ def test_a_run_no_larger_than_the_sample_counts_every_sample_on_one_build(zoo_mo
     assert r["power"]["sampling"]["samples"] == r["power"]["sampling"]["of"] == 20
     assert r["power"]["dynamic_stderr_w"] == 0.0 and r["power_build_seconds"] is None
     assert r["bit_exact_samples"] == 20
+
+
+@pytest.mark.verilator
+@pytest.mark.yosys
+def test_sim_text_labels_the_power_as_modelled_with_its_sampling_error(runs, capsys) -> None:
+    from toolkit.cli.sim import _print
+
+    _print(runs["sampled"] | {"source": "zoo:digits-cnn"})
+    text = " ".join(capsys.readouterr().out.split())
+    assert "power (MODELLED)" in text and "mW (sampling s.e.)" in text
+    assert f"toggles counted on {N_SAMPLED} of {N_RUN} samples (drawn with seed 0)" in text
