@@ -75,9 +75,10 @@ def test_a_run_no_larger_than_the_sample_counts_every_sample_on_one_build(zoo_mo
 
 @pytest.mark.verilator
 @pytest.mark.yosys
-def test_sim_text_labels_the_power_as_modelled_with_its_sampling_error(runs, capsys) -> None:
+def test_sim_text_labels_the_power_as_modelled_with_its_sampling_error(runs, capsys, monkeypatch) -> None:
     from toolkit.cli.sim import _print
 
+    monkeypatch.setenv("COLUMNS", "400")  # one line per row: rich wraps cells at the terminal width
     _print(runs["sampled"] | {"source": "zoo:digits-cnn"})
     text = " ".join(capsys.readouterr().out.split())
     assert "power (MODELLED)" in text and "mW (sampling s.e.)" in text
