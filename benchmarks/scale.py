@@ -90,6 +90,7 @@ def sim_rows(name: str, samples: int, before_samples: int) -> dict:
         ("no_area", {"area": False}, samples),
         ("before_power_every_sample", {"area": True, "power_samples": None}, before_samples),
     ):
+        print(f"{name}: {label} on {n} samples ...", file=sys.stderr, flush=True)
         with Clock() as c:
             r = simulate(model_ir, data, None, limit=n, **kwargs)
         sim_wall = r["sim_seconds"] + (r["power_sim_seconds"] or 0.0)
@@ -183,10 +184,10 @@ def main() -> None:
     result: dict = {"meta": {"machine": platform.machine(), "cpus": os.cpu_count(), "load": os.getloadavg(),
                              "verilator": find_verilator().version, "samples": args.samples,
                              "before_samples": args.before_samples}, "issue_before": ISSUE_BEFORE}  # fmt: skip
-    result["sim"] = [
-        sim_rows(name, args.samples, args.before_samples) for name in ("cifar-cnn", "dense-100k")
-    ]
-    _write(result)
+    result["sim"] = []
+    for name in args.sim_models:
+        result["sim"].append(sim_rows(name, args.samples, args.before_samples))
+        _write(result)
     if not args.skip_approx:
         result["approx"] = approx_row("cifar-cnn")
         _write(result)
