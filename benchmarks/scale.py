@@ -175,7 +175,11 @@ def main() -> None:
                         help="models of the simulation rows (dense-100k's Verilator build takes minutes)")  # fmt: skip
     parser.add_argument("--skip-approx", action="store_true", help="skip the selection row")
     parser.add_argument("--skip-gemm", action="store_true", help="skip approx_emulation.py")
+    parser.add_argument("--print-only", action="store_true", help="print the table of the last results JSON")
     args = parser.parse_args()
+    if args.print_only:
+        _print(json.loads(RESULTS.read_text()))
+        return
     from toolkit.models.datasets import load_dataset
     from toolkit.models.zoo import ZOO, load_zoo_model
     from toolkit.plan import plan_from_json
@@ -219,27 +223,29 @@ def _write(result: dict) -> None:
 
 def _print(r: dict) -> None:
     b = r["issue_before"]
-    print(f"{'what':<58} {'before':>22} {'after':>34}")
+    print(f"(issue's 'now' column, same machine kind before this work: {b})")
     for s in r["sim"]:
         a, n, old = s["after_power_sampled"], s["no_area"], s["before_power_every_sample"]
         p = a["power"]
-        print(f"{s['model'] + ': sim with area + power (inf/s, Mcyc/s)':<58} "
-              f"{old['inferences_per_s']:8.1f} {old['mcycles_per_s']:6.2f} M (every) "
-              f"{a['inferences_per_s']:8.1f} {a['mcycles_per_s']:6.2f} M ({p['sampling']['samples']} sampled)")  # fmt: skip
-        print(f"{'  total wall / CPU s of the run (' + str(a['n']) + ' samples, builds cached)':<58} "
-              f"{old['total_wall_s'] * a['n'] / old['n']:10.0f} (scaled) {a['total_wall_s']:14.1f} / {a['total_cpu_s']:.1f}")  # fmt: skip
-        print(f"{'  modelled dynamic power (mW)':<58} {1e3 * (old['power'] or {}).get('dynamic_w', 0):22.3f} "
-              f"{1e3 * p['dynamic_w']:20.3f} ± {1e3 * p['dynamic_stderr_w']:.3f} (s.e.)")  # fmt: skip
-        print(f"{s['model'] + ': sim --no-area (inf/s, Mcyc/s)':<58} {'':>22} "
-              f"{n['inferences_per_s']:8.1f} {n['mcycles_per_s']:6.2f} M")  # fmt: skip
+        for what, row, how in (("sim with area + power", old, "every sample"),
+                               ("", a, f"{p['sampling']['samples']} sampled"), ("sim --no-area", n, "")):  # fmt: skip
+            rate = row["n"] / row["total_cpu_s"]
+            print(f"{s['model'] + ': ' + what if what else '':<42} {how:<13} {row['n']:>4} samples: "
+                  f"{rate:6.1f} inf/CPU-s = {rate * row['interval_cycles'] / 1e6:5.2f} M cycles/CPU-s; "
+                  f"wall {row['inferences_per_s']:6.1f} inf/s (load-dependent)")  # fmt: skip
+        print(f"{'  500 samples with power, CPU s (before scaled from its sample)':<60} "
+              f"{old['total_cpu_s'] * a['n'] / old['n']:7.1f} -> {a['total_cpu_s']:.1f}")  # fmt: skip
+        print(f"{'  modelled dynamic power (mW)':<60} every sample of its own (smaller) run {1e3 * old['power']['dynamic_w']:.3f}; "
+              f"sampled {1e3 * p['dynamic_w']:.3f} ± {1e3 * p['dynamic_stderr_w']:.3f} (s.e.)")  # fmt: skip
     if "approx" in r:
         a = r["approx"]
         print(f"{'cifar-cnn: toolkit approx budget 1 (s wall / CPU)':<58} {b['approx_s']:22.0f} "
               f"{a['wall_s']:20.1f} / {a['cpu_s']:.1f}")  # fmt: skip
-    for bits, g in (r.get("gemm") or {}).items():
+    b["gemm_median"] = {str(k): v for k, v in b["gemm_median"].items()}  # JSON keys are strings
+    for bits, g in {str(k): v for k, v in (r.get("gemm") or {}).items()}.items():
         print(f"{f'approx emulation / exact GEMM, {bits}-bit (median, worst)':<58} "
-              f"{b['gemm_median'][int(bits)]:21.1f}x {g['median']:19.2f}x, {g['max']:.2f}x ({g['worst']})")  # fmt: skip
-    for e in r["emulator_vs_tf"]:
+              f"{b['gemm_median'][bits]:21.1f}x {g['median']:19.2f}x, {g['max']:.2f}x ({g['worst']})")  # fmt: skip
+    for e in r.get("emulator_vs_tf", []):
         print(f"{'emulator (' + e['plan'] + ') vs TF model(x): ' + e['model']:<58} {'not measured':>22} "
               f"{e['ratio']:19.2f}x ({e['emulator_per_s']:.0f} vs {e['tf_call_per_s']:.0f} inf/s)")  # fmt: skip
     print(f"-> {RESULTS}")
