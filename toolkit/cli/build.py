@@ -25,6 +25,12 @@ from toolkit.pipeline.build import STEP_NAMES
               show_default=True,
               help="density: activation-density bit-widths; keep: use a QKeras model as it is; "
               "auto: density for zoo names and float models, keep for QKeras files.")  # fmt: skip
+@click.option("--bits", type=click.IntRange(2, 16), default=None,
+              help="With --quantize density: train every layer at this fixed width, no activation-density "
+              "updates  [default: AD from 8 bits]")  # fmt: skip
+@click.option("--families", default=None,
+              help="Comma-separated multiplier families the selection may use (e.g. trunc,perfw)  [default: all]")  # fmt: skip
+@click.option("--no-cv", is_flag=True, help="Do not offer the control-variate correction to the selection.")
 @fold_batchnorm_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Build folder  [default: builds/<model>-<board>]")  # fmt: skip
@@ -53,6 +59,9 @@ def build(
     budget: float,
     plan_path: str | None,
     quantize_policy: str,
+    bits: int | None,
+    families: str | None,
+    no_cv: bool,
     fold_batchnorm: bool,
     out_dir: str | None,
     start_from: str | None,
@@ -102,7 +111,8 @@ def build(
     console = Console(stderr=as_json)
     config = BuildConfig(
         board=board, model=model_spec, data=data_spec, budget=budget, plan=plan_path, quantize=quantize_policy,
-        fold_batchnorm=fold_batchnorm, seed=seed, backend=backend, io_type=io_type, strategy=strategy,
+        bits=bits, families=families, cv=not no_cv, fold_batchnorm=fold_batchnorm, seed=seed, backend=backend,
+        io_type=io_type, strategy=strategy,
         accelerator=accelerator, bitstreams=str(Path(bitstream_store).resolve()) if bitstream_store else None,
     )  # fmt: skip
     result = run(config, out_dir, start_from=start_from, stop_after=stop_after, log=console.print)

@@ -66,6 +66,7 @@ def _register() -> None:
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
     from toolkit.cli.sim import sim
+    from toolkit.cli.sweep import sweep
     from toolkit.cli.zoo import zoo
 
     cli.add_command(approx)
@@ -78,6 +79,7 @@ def _register() -> None:
     cli.add_command(multipliers)
     cli.add_command(quantize)
     cli.add_command(sim)
+    cli.add_command(sweep)
     cli.add_command(zoo)
 
 

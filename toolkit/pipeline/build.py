@@ -9,6 +9,7 @@ from toolkit.models.agreement import agreement_from_json
 from toolkit.pipeline import steps
 from toolkit.pipeline.engine import BuildConfig, Step, run_build
 from toolkit.pipeline.package import package
+from toolkit.pipeline.store import StepStore
 from toolkit.resources import hls_dir, runtime_dir
 
 
@@ -28,10 +29,10 @@ def _fmt_approx(r: dict[str, Any]) -> str:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize", "fold_batchnorm"),
+    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize", "bits", "fold_batchnorm"),
          lambda r: f"{r['policy']}: bits {r['bits']}; exact arithmetic "
          f"{agreement_from_json(r['agreement']).describe()}"),
-    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
+    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan", "families", "cv"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})",
          sources=(hls_dir("multipliers"),)),
@@ -59,8 +60,14 @@ def build(
     start_from: str | None = None,
     stop_after: str | None = None,
     log: Any = print,
+    store: StepStore | None = None,
 ) -> dict[str, Any]:
-    """Run the build; returns {"dir", "config", "steps"} (the records, as in DIR/summary.json)."""
+    """Run the build; returns {"dir", "config", "steps"} (the records, as in DIR/summary.json).
+
+    ``store``: a :class:`~toolkit.pipeline.store.StepStore` shared with other build folders (a sweep).
+    """
     out_dir = Path(out_dir) if out_dir else default_out(config)
-    records = run_build(STEPS, out_dir, config, start_from=start_from, stop_after=stop_after, log=log)
+    records = run_build(
+        STEPS, out_dir, config, start_from=start_from, stop_after=stop_after, log=log, store=store
+    )
     return {"dir": str(out_dir), "config": config.to_json(), "steps": records}

@@ -48,6 +48,11 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
             policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
         else:
             policy = "keep" if _is_quantized(cfg.model) else "density"
+    if cfg.bits is not None and policy != "density":
+        raise ToolkitError(
+            f"--bits {cfg.bits}: fixed widths come from training (--quantize density), and {cfg.model!r} is "
+            f"quantized with policy {policy!r}; expected --quantize density, or no --bits"
+        )
     if policy == "density":
         _check_chain_for_density(cfg.model)
     out = ctx.stage / "quantize"
@@ -74,7 +79,12 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.density.run import quantize as density_quantize
     from toolkit.density.train import DensityConfig
 
-    config = DensityConfig(rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed)
+    if cfg.bits is None:
+        config = DensityConfig(
+            rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed
+        )
+    else:  # AD off: every layer trained at the fixed width
+        config = DensityConfig(rule=UpdateRule(start_bits=cfg.bits), adapt=False, seed=cfg.seed)
     doc = density_quantize(cfg.model, cfg.data, out, config)
     shutil.copy2(out / "model.h5", ctx.stage / "model.h5")
     from toolkit.models.loading import load_keras_file
@@ -144,8 +154,9 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.select.run import approx_model
 
     summary = approx_model(
-        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log
-    )
+        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log,
+        families=cfg.families.split(",") if cfg.families else None, use_cv=cfg.cv,
+    )  # fmt: skip
     shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
     cert = summary["certificate"]
     return {

@@ -1,0 +1,153 @@
+"""sweep.html: the accuracy / energy and accuracy / LUT Pareto fronts, per-axis effects, links to each point.
+
+Accuracy loss is the hardware's (simulated RTL or board, vs the exact model in the emulator)
+where the point was measured, else the selection's loss on the test split in the emulator.
+Energy is the energy per inference from ``toolkit measure`` where measured (modelled in
+simulation, measured on a board), else the selection's modelled multiplier energy relative
+to the exact plan. The axis labels say which; a front never mixes the two kinds.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from toolkit.cache import atomic_path
+from toolkit.measure.report import _figure, _plt, _png
+from toolkit.sweep.config import SweepConfig
+
+
+def loss_points(row: dict[str, Any]) -> tuple[float | None, str]:
+    """(accuracy loss in points, where it comes from)."""
+    if row.get("accuracy_hardware") is not None and row.get("accuracy_exact") is not None:
+        return 100 * (row["accuracy_exact"] - row["accuracy_hardware"]), f"{row['hardware_target']} vs exact"
+    return row.get("accuracy_loss_points"), "emulator, test split"
+
+
+def energy_value(row: dict[str, Any]) -> tuple[float | None, str]:
+    """(energy, its label): nJ per inference when measured/modelled by `toolkit measure`, else relative."""
+    if row.get("energy_nj_plan") is not None:
+        return row["energy_nj_plan"], f"energy per inference (nJ, {row.get('energy_label')})"
+    if row.get("energy_saving_selection") is not None:
+        return 1 - row["energy_saving_selection"], "multiplier energy / exact (modelled by the selection)"
+    return None, ""
+
+
+def pareto(points: list[tuple[float, float, int]]) -> list[int]:
+    """Indices of the points no other point beats in both coordinates (lower is better in both)."""
+    front = []
+    for x, y, i in points:
+        if not any((x2 <= x and y2 <= y) and (x2 < x or y2 < y) for x2, y2, _ in points):
+            front.append(i)
+    return front
+
+
+def write_html(sweep_dir: Path, sweep: SweepConfig, rows: list[dict[str, Any]]) -> Path:
+    sweep_dir = Path(sweep_dir)
+    passed = [r for r in rows if r["status"] == "passed"]
+    sections = [
+        f"<h1>Sweep {html.escape(str(sweep.path))}</h1><p>{len(rows)} points: {len(passed)} passed, "
+        f"{len(rows) - len(passed)} failed. Axes: "
+        + ", ".join(f"{html.escape(a)} ({len(v)})" for a, v in sweep.axes.items())
+        + ".</p>",
+        _figure("Pareto front: accuracy loss vs energy", _front_plot(passed, energy_value)),
+        _figure("Pareto front: accuracy loss vs LUTs", _front_plot(passed, _luts)),
+        _effects(passed, sweep),
+        _points_table(rows, sweep_dir),
+    ]
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>toolkit sweep</title><style>"
+        "body{font-family:sans-serif;max-width:72em;margin:auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.bad{color:#b00}.front{font-weight:bold}"
+        "</style></head><body>" + "".join(s for s in sections if s) + "</body></html>"
+    )
+    target = sweep_dir / "sweep.html"
+    with atomic_path(target) as tmp:
+        tmp.write_text(page)
+    return target
+
+
+def _luts(row: dict[str, Any]) -> tuple[float | None, str]:
+    return row.get("lut"), f"LUTs ({row.get('area_source')})"
+
+
+def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
+    pts, labels = [], set()
+    for i, r in enumerate(rows):
+        x, label = metric(r)
+        y, _ = loss_points(r)
+        if x is not None and y is not None:
+            pts.append((x, y, i))
+            labels.add(label)
+    if not pts or len(labels) != 1:  # nothing to plot, or two kinds of number that must not share an axis
+        return None
+    front = pareto(pts)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.scatter([p[0] for p in pts], [p[1] for p in pts], color="lightgray", label="points")
+    line = sorted((rows[i] for i in front), key=lambda r: metric(r)[0])
+    ax.plot(
+        [metric(r)[0] for r in line],
+        [loss_points(r)[0] for r in line],
+        "o-",
+        color="tab:red",
+        label="Pareto front",
+    )
+    for r in line:
+        ax.annotate(r["id"].rsplit("-", 1)[0], (metric(r)[0], loss_points(r)[0]), fontsize=6)
+    ax.set_xlabel(labels.pop())
+    ax.set_ylabel(f"accuracy loss (points, {loss_points(rows[0])[1]})")
+    ax.legend()
+    fig.tight_layout()
+    return _png(fig, plt)
+
+
+def _effects(rows: list[dict[str, Any]], sweep: SweepConfig) -> str:
+    """Mean loss and energy per value of each axis that varies (the other axes averaged over)."""
+    body = ""
+    for axis, values in sweep.axes.items():
+        if len(values) < 2:
+            continue
+        for value in values:
+            group = [r for r in rows if repr(r["axes"].get(axis)) == repr(value)]
+            losses = [v for v in (loss_points(r)[0] for r in group) if v is not None]
+            energies = [v for v in (energy_value(r)[0] for r in group) if v is not None]
+            luts = [r["lut"] for r in group if r.get("lut") is not None]
+            body += (f"<tr><td>{html.escape(axis)}</td><td>{html.escape(str(value))}</td><td>{len(group)}</td>"
+                     f"<td>{_mean(losses)}</td><td>{_mean(energies)}</td><td>{_mean(luts)}</td></tr>")  # fmt: skip
+    if not body:
+        return ""
+    head = "<tr><th>axis</th><th>value</th><th>points</th><th>mean loss (points)</th><th>mean energy</th><th>mean LUTs</th></tr>"
+    return f"<h2>Per-axis effects (passed points; other axes averaged over)</h2><table>{head}{body}</table>"
+
+
+def _mean(values: list[float]) -> str:
+    return f"{sum(values) / len(values):.4g}" if values else "n/a"
+
+
+def _points_table(rows: list[dict[str, Any]], sweep_dir: Path) -> str:
+    head = "<tr><th>point</th><th>status</th><th>loss (points)</th><th>energy</th><th>LUTs</th><th>cycles</th><th>seconds</th><th>report</th></tr>"
+    body = ""
+    for r in rows:
+        loss, energy = loss_points(r)[0], energy_value(r)[0]
+        link = ""
+        for target in (r.get("report"), str(Path(r["dir"]) / "summary.json")):
+            if target and Path(target).exists():
+                rel = os.path.relpath(target, sweep_dir)
+                link = f"<a href='{html.escape(rel)}'>{html.escape(Path(target).name)}</a>"
+                break
+        status = (
+            r["status"]
+            if r["status"] == "passed"
+            else f"<span class='bad'>{html.escape(r['error'] or 'failed')}</span>"
+        )
+        body += (f"<tr><td>{html.escape(r['id'])}</td><td>{status}</td><td>{_num(loss)}</td><td>{_num(energy)}</td>"
+                 f"<td>{_num(r.get('lut'))}</td><td>{_num(r.get('cycles'))}</td><td>{_num(r.get('seconds'))}</td>"
+                 f"<td>{link}</td></tr>")  # fmt: skip
+    return f"<h2>Points</h2><table>{head}{body}</table>"
+
+
+def _num(v: Any) -> str:
+    return "" if v is None else f"{v:.4g}" if isinstance(v, float) else html.escape(str(v))
