@@ -201,7 +201,8 @@ def run_build(
         else:
             record = _run_or_adopt(step, index, build_dir, config, board, key, log, store, len(steps))
         records.append(record)
-        log(f"[{index + 1}/{len(steps)}] {step.name}: {record['status']} in {record['seconds']:.1f} s")
+        if "reused_from" not in record:
+            log(f"[{index + 1}/{len(steps)}] {step.name}: {record['status']} in {record['seconds']:.1f} s")
     write_atomic_json(build_dir / "summary.json", {"config": config.to_json(), "steps": records})
     return records
 
