@@ -47,13 +47,21 @@ def pareto(points: list[tuple[float, float, int]]) -> list[int]:
 def write_html(sweep_dir: Path, sweep: SweepConfig, rows: list[dict[str, Any]]) -> Path:
     sweep_dir = Path(sweep_dir)
     passed = [r for r in rows if r["status"] == "passed"]
+    fronts = {"energy": _front_plot(passed, energy_value), "lut": _front_plot(passed, _luts)}
+    for name, png in fronts.items():  # also as files (pareto-energy.png, pareto-lut.png) for other documents
+        target = sweep_dir / f"pareto-{name}.png"
+        if png:
+            with atomic_path(target) as tmp:
+                tmp.write_bytes(png)
+        else:
+            target.unlink(missing_ok=True)
     sections = [
         f"<h1>Sweep {html.escape(str(sweep.path))}</h1><p>{len(rows)} points: {len(passed)} passed, "
         f"{len(rows) - len(passed)} failed. Axes: "
         + ", ".join(f"{html.escape(a)} ({len(v)})" for a, v in sweep.axes.items())
         + ".</p>",
-        _figure("Pareto front: accuracy loss vs energy", _front_plot(passed, energy_value)),
-        _figure("Pareto front: accuracy loss vs LUTs", _front_plot(passed, _luts)),
+        _figure("Pareto front: accuracy loss vs energy", fronts["energy"]),
+        _figure("Pareto front: accuracy loss vs LUTs", fronts["lut"]),
         _effects(passed, sweep),
         _points_table(rows, sweep_dir),
     ]
