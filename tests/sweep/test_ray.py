@@ -98,3 +98,28 @@ measure = "none"
                 r["reused"]
                 and (Path(r["dir"]) / "steps" / "01-approx.json").stat().st_mtime_ns == stamps[r["id"]]
             )
+
+
+def test_serial_sweep_runs_the_same_points_in_this_process(tiny_model: Path, tmp_path: Path) -> None:
+    """--serial (no Ray): the points are the same build folders; the second copies the first's quantize."""
+    from toolkit.sweep.run import run_sweep
+
+    config = write_config(
+        tmp_path / "sweep.toml",
+        f"""
+[axes]
+models = ["{tiny_model}"]
+budgets = [1.0, 2.0]
+[options]
+data = "digits"
+quantize = "keep"
+[run]
+to = "quantize"
+measure = "none"
+""",
+    )
+    result = run_sweep(config, tmp_path / "sweep", serial=True, log=lambda _: None)
+    assert result["executor"] == "serial" and result["passed"] == 2
+    first, second = result["rows"]
+    assert first["reused_steps"] == [] and second["reused_steps"] == ["quantize"]
+    assert (Path(second["dir"]) / "model.h5").read_bytes() == (Path(first["dir"]) / "model.h5").read_bytes()

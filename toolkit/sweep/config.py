@@ -13,7 +13,7 @@ board = "pynq-z2"
 
 [run]
 to = "package"                           # last build step of each point
-measure = "sim"                          # then `toolkit measure --target sim|board` (or none)
+measure = "sim"                          # then `toolkit measure --target sim|board|auto` (or none)
 limit = 100                              # test vectors each point measures
 ```
 
@@ -56,9 +56,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "strategy": ("Latency", "Resource"),
     "quantize": ("auto", "density", "keep"),
 }
-RUN_KEYS = {"to": "last build step of each point", "measure": "sim | board | none",
+RUN_KEYS = {"to": "last build step of each point", "measure": "sim | board | auto | none",
             "limit": "test vectors each point measures", "vivado_memory_gb": "memory a Vivado point asks for"}  # fmt: skip
-MEASURE_TARGETS = ("sim", "board", "none")
+MEASURE_TARGETS = ("sim", "board", "auto", "none")  # auto: the board when pynq finds one, else sim
 SECTIONS = ("axes", "options", "run")
 
 

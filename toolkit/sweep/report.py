@@ -82,14 +82,15 @@ def _luts(row: dict[str, Any]) -> tuple[float | None, str]:
 
 
 def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
-    pts, labels = [], set()
+    pts, labels, y_labels = [], set(), set()
     for i, r in enumerate(rows):
         x, label = metric(r)
-        y, _ = loss_points(r)
+        y, y_label = loss_points(r)
         if x is not None and y is not None:
             pts.append((x, y, i))
             labels.add(label)
-    if not pts or len(labels) != 1:  # nothing to plot, or two kinds of number that must not share an axis
+            y_labels.add(y_label)
+    if not pts or len(labels) != 1 or len(y_labels) != 1:  # two kinds of number must not share an axis
         return None
     front = pareto(pts)
     plt = _plt()
@@ -106,7 +107,7 @@ def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
     for r in line:
         ax.annotate(r["id"].rsplit("-", 1)[0], (metric(r)[0], loss_points(r)[0]), fontsize=6)
     ax.set_xlabel(labels.pop())
-    ax.set_ylabel(f"accuracy loss (points, {loss_points(rows[0])[1]})")
+    ax.set_ylabel(f"accuracy loss (points, {y_labels.pop()})")
     ax.legend()
     fig.tight_layout()
     return _png(fig, plt)

@@ -143,7 +143,12 @@ def _on_ray(
         task = bar.add_task("sweep (ray)", total=len(pending), status="")
         remaining = list(futures)
         while remaining:
-            ready, remaining = ray.wait(remaining, num_returns=1)
+            try:
+                ready, remaining = ray.wait(remaining, num_returns=1)
+            except KeyboardInterrupt:  # stop the running points; finished ones are in points/ID.json
+                for future in remaining:
+                    ray.cancel(future, force=True)
+                raise
             point = futures[ready[0]]
             try:
                 row = ray.get(ready[0])
