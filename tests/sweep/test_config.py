@@ -138,3 +138,15 @@ def test_dry_run_lists_the_points_and_the_shared_steps(tmp_path: Path) -> None:
         cli, ["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "out"), "--dry-run"]
     )
     assert result.exit_code == 0 and "8 points" in result.output
+
+
+def test_the_build_options_behind_the_axes_refuse_bad_values(tmp_path: Path) -> None:
+    """--families / --bits of `toolkit build` (what the families and quantize axes set) name the bad value."""
+    out = tmp_path / "build"
+    result = CliRunner().invoke(
+        cli, ["build", "--model", "zoo:digits-mlp", "--families", "trunk,drum", "--out", str(out)]
+    )
+    assert result.exit_code == 2 and "unknown 'trunk'; expected comma-separated names from" in result.output
+    assert not (out / "steps").exists()
+    result = CliRunner().invoke(cli, ["build", "--bits", "1", "--out", str(out)])
+    assert result.exit_code == 2 and "--bits" in result.output
