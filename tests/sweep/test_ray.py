@@ -1,8 +1,9 @@
 """`toolkit sweep` on a local Ray with 2 workers: 2 models x 2 budgets x 2 families.
 
-One point raises inside its task and one kills its worker (``os._exit``); both are recorded
-as failed with their error while the other six complete. The rerun (no faults) runs only
-those two and reuses the six finished points untouched. Points stop after the selection
+One point raises inside its task and the worker of another is killed (SIGKILL) while it
+builds; both are recorded as failed with their error while the other six complete. The
+rerun (no faults) runs only those two (the killed one resumes its build folder) and reuses
+the six finished points untouched. Points stop after the selection
 (``[run] to = "approx"``, no measurement) to keep the test to seconds; the quantize step of
 each model runs once and is copied into the other points of that model.
 """
@@ -10,7 +11,9 @@ each model runs once and is copied into the other points of that model.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,11 +37,11 @@ def local_ray() -> Iterator[None]:
 
 
 def faults(point: Point) -> None:
-    """Raise in one point, kill the worker of another (both on the tiny model, budget 2)."""
+    """Raise in one point; SIGKILL the worker of another a moment into its build (both: tiny model, budget 2)."""
     if point.axes["budgets"] == 2.0 and point.config.model.endswith("tiny_mlp.h5"):
         if point.axes["families"] == "trunc":
             raise RuntimeError("injected failure in point")
-        os._exit(17)
+        threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGKILL)).start()
 
 
 def _model(row: dict) -> str:

@@ -85,6 +85,7 @@ def _luts(row: dict[str, Any]) -> tuple[float | None, str]:
 
 
 def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
+    """Loss vs ``metric``: one Pareto front per (model, dataset), since their exact baselines differ."""
     pts, labels, y_labels = [], set(), set()
     for i, r in enumerate(rows):
         x, label = metric(r)
@@ -95,26 +96,33 @@ def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
             y_labels.add(y_label)
     if not pts or len(labels) != 1 or len(y_labels) != 1:  # two kinds of number must not share an axis
         return None
-    front = pareto(pts)
+    groups: dict[str, list[tuple[float, float, int]]] = {}
+    for p in pts:
+        groups.setdefault(_model_name(rows[p[2]]), []).append(p)
     plt = _plt()
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    ax.scatter([p[0] for p in pts], [p[1] for p in pts], color="lightgray", label="points")
-    line = sorted((rows[i] for i in front), key=lambda r: metric(r)[0])
-    ax.plot(
-        [metric(r)[0] for r in line],
-        [loss_points(r)[0] for r in line],
-        "o-",
-        color="tab:red",
-        drawstyle="steps-post",  # the best loss reachable within each energy (no interpolated designs)
-        label="Pareto front",
-    )
-    for r in line:
-        ax.annotate(r["id"].rsplit("-", 1)[0], (metric(r)[0], loss_points(r)[0]), fontsize=6)
+    for n, (model, group) in enumerate(sorted(groups.items())):
+        colour = f"C{n % 10}"
+        ax.scatter([p[0] for p in group], [p[1] for p in group], color=colour, alpha=0.3, s=18)
+        on_front = pareto(group)
+        front = sorted(p for p in group if p[2] in on_front)
+        ax.plot([p[0] for p in front], [p[1] for p in front], "o-", color=colour,
+                drawstyle="steps-post", label=f"{model}: Pareto front")  # fmt: skip
+        seen = set()
+        for x, y, i in front:  # one label per distinct design point
+            if (x, y) not in seen:
+                seen.add((x, y))
+                ax.annotate(rows[i]["id"].rsplit("-", 1)[0], (x, y), fontsize=6)
     ax.set_xlabel(labels.pop())
     ax.set_ylabel(f"accuracy loss (points, {y_labels.pop()})")
-    ax.legend()
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return _png(fig, plt)
+
+
+def _model_name(row: dict[str, Any]) -> str:
+    config = row["config"]
+    return f"{Path(config['model'].removeprefix('zoo:')).stem} ({Path(str(config['data'])).stem})"
 
 
 def _effects(rows: list[dict[str, Any]], sweep: SweepConfig) -> str:
