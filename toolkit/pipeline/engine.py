@@ -49,9 +49,7 @@ class BuildConfig:
     budget: float = 1.0  # accuracy loss allowed by the selection, percentage points
     plan: str | None = None  # a user plan.json instead of running the selection
     quantize: str = "auto"  # auto | density | keep
-    bits: int | None = (
-        None  # density: train every layer at this width, no width updates (None: AD from 8 bits)
-    )
+    bits: int | None = None  # density at this fixed width for every layer, no AD updates (None: AD)
     fold_batchnorm: bool = False  # fold BN into re-quantized weights instead of deploying it exactly
     seed: int = 0
     families: str | None = None  # comma-separated multiplier families the selection may use (None: all)
