@@ -48,6 +48,7 @@ def _model(row: dict) -> str:
     return Path(row["config"]["model"].removeprefix("zoo:")).stem
 
 
+@pytest.mark.slow
 def test_sweep_on_local_ray_isolates_failures_and_resumes(
     local_ray: None, tiny_model: Path, tmp_path: Path
 ) -> None:
