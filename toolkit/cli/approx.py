@@ -68,7 +68,7 @@ from toolkit.cli.options import check_budget, data_option, model_option
     type=click.Choice(["ilp", "ga"]),
     default="ilp",
     show_default=True,
-    help="ilp: FAMES integer program + bisection; ga: NSGA-II baseline.",
+    help="ilp: FAMES integer program + bisection; ga: NSGA-II baseline (pymoo: pip install 'axdnn-toolkit[ga]').",
 )
 @click.option(
     "--trace",
