@@ -12,7 +12,7 @@ ten-MAC-layer MLP), at a 1-point accuracy budget on the validation split:
   cap, its lowest energy at accuracy >= ``A`` by then. The time to a plan within the budget
   (accuracy >= exact - 1 point, energy <= ``E``) is reported as well.
 
-Prints a table and writes ``benchmarks/results/ga_vs_ilp.json``. Wall times are machine-load
+Prints a table and writes ``benchmarks/results/ga_vs_ilp.json`` (a run replaces the rows of its\nmodels and keeps the others). Wall times are machine-load
 dependent; the GA/ILP ratio is measured side by side in one process.
 
     python benchmarks/ga_vs_ilp.py [--models cifar-cnn deep-mlp10] [--seeds 0 1 2]
@@ -175,16 +175,18 @@ def main() -> None:
         "--no-stop", action="store_true", help="run each GA to its cap instead of stopping at the ILP's plan"
     )
     args = parser.parse_args()
-    rows = [
-        compare(name, args.seeds, args.population, args.generations, args.max_seconds, not args.no_stop)
-        for name in args.models
-    ]
-    print_table(rows)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     config = {k: v for k, v in vars(args).items() if k != "models"}
-    RESULTS.write_text(
-        json.dumps({"budget_points": BUDGET, "config": config, "rows": rows}, indent=2, default=str) + "\n"
-    )
+    rows = []
+    for name in args.models:
+        load = os.getloadavg()[0]
+        row = compare(name, args.seeds, args.population, args.generations, args.max_seconds, not args.no_stop)
+        rows.append(row | {"config": config, "load_average_1min": [load, os.getloadavg()[0]]})
+    print_table(rows)
+    # the models are expensive: a run replaces its models' rows and keeps the others
+    kept = json.loads(RESULTS.read_text())["rows"] if RESULTS.exists() else []
+    merged = [r for r in kept if r["model"] not in args.models] + rows
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"budget_points": BUDGET, "rows": merged}, indent=2, default=str) + "\n")
     print(f"wrote {RESULTS}")
 
 
