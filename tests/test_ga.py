@@ -77,8 +77,8 @@ def test_same_seed_same_run_other_seed_other_run():
     runs = [run_ga(AdditiveProblem(0), 4.0, population=12, generations=8, seed=s) for s in (3, 3, 4)]
     genomes = [[p["genome"] for p in r.front] for r in runs]
     assert genomes[0] == genomes[1]
-    assert [(e, a) for _, e, a in runs[0].trace] == [(e, a) for _, e, a in runs[1].trace]
-    assert [(e, a) for _, e, a in runs[0].trace] != [(e, a) for _, e, a in runs[2].trace]
+    assert [(e, a) for _, _, e, a in runs[0].trace] == [(e, a) for _, _, e, a in runs[1].trace]
+    assert [(e, a) for _, _, e, a in runs[0].trace] != [(e, a) for _, _, e, a in runs[2].trace]
 
 
 def test_stops_at_the_reference_and_caps_generations():

@@ -50,8 +50,10 @@ class GAResult:
     evaluations: int  # emulator runs (plans already in the problem's memo are free)
     generations: int
     reached_reference_after: float | None = None  # seconds until a plan matched ``reference``
+    reached_reference_evaluations: int | None = None  # emulator runs until then (load-independent)
     history: list[dict[str, Any]] = field(default_factory=list)  # one entry per generation
-    trace: list[tuple[float, float, float]] = field(default_factory=list)  # (seconds, energy, accuracy)
+    # every plan evaluated, in order: (seconds, emulator runs so far, energy, accuracy)
+    trace: list[tuple[float, int, float, float]] = field(default_factory=list)
 
 
 def _point(problem: Problem, genome: list[int]) -> dict[str, Any]:
@@ -113,8 +115,8 @@ def run_ga(
     sizes = np.array([len(options) for options in problem.candidates])
     start = time.perf_counter()
     evals_before = problem.evaluations
-    trace: list[tuple[float, float, float]] = []
-    reached: list[float] = []
+    trace: list[tuple[float, int, float, float]] = []
+    reached: list[tuple[float, int, float, float]] = []
 
     class Selection(PymooProblem):
         def __init__(self) -> None:
@@ -125,14 +127,15 @@ def run_ga(
             for row in np.asarray(x, dtype=int):
                 genome = [int(g) for g in row]
                 energy, accuracy = problem.total_energy(genome), problem.accuracy(genome)
-                trace.append((time.perf_counter() - start, energy, accuracy))
+                runs = problem.evaluations - evals_before
+                trace.append((time.perf_counter() - start, runs, energy, accuracy))
                 if (
                     reference is not None
                     and not reached
                     and energy <= reference[0]
                     and accuracy >= reference[1]
                 ):
-                    reached.append(trace[-1][0])
+                    reached.append(trace[-1])
                 objectives.append((energy, 1.0 - accuracy))
             out["F"] = np.array(objectives)
 
@@ -181,7 +184,8 @@ def run_ga(
         time.perf_counter() - start,
         problem.evaluations - evals_before,
         len(history),
-        reached[0] if reached else None,
+        reached[0][0] if reached else None,
+        reached[0][1] if reached else None,
         history,
         trace,
     )
