@@ -131,7 +131,9 @@ class ApproxProduct:
         """
         if self._tables is None:
             unit = self.factors.unit_bound
-            dtype, limit = (np.float32, FLOAT32_EXACT) if unit < FLOAT32_EXACT else (np.float64, FLOAT64_EXACT)
+            dtype, limit = (
+                (np.float32, FLOAT32_EXACT) if unit < FLOAT32_EXACT else (np.float64, FLOAT64_EXACT)
+            )
             chunk = max(1, (limit - 1) // max(1, unit))
             f_tab = lookup_table(self.factors.f, self.design.a_codes, dtype)
             g_tab = lookup_table(self.factors.g, self.design.w_codes, dtype)
