@@ -40,6 +40,7 @@ from toolkit.multipliers.factors import Factors, design_factors
 METHODS = ("auto", "gather", "factored", "onehot", "lowrank")
 _EPS = np.finfo(np.float64).eps / 2  # unit roundoff
 _GATHER_CHUNK = 1 << 22  # elements per gather block
+_ROW_BLOCK = 1 << 20  # gathered float32 elements per row block of the factored GEMM
 # Costs in float32 GEMMs of the layer, measured on a 4096x576x64 layer
 # (benchmarks/approx_emulation.py): the table gather costs 56-114 of them, a float64 GEMM 2.4.
 GATHER_COST = 64
@@ -109,17 +110,30 @@ class ApproxProduct:
         blocks, g_tab, dtype, chunk = self._factor_tables()
         n, k = a.shape
         o = w.shape[1]
+        spans = [(s, min(k, s + chunk)) for s in range(0, k, chunk)]  # each one's sum is exact in `dtype`
+        rights = []
+        for s, e in spans:
+            g_rows = g_tab[w[s:e]]  # (kc, o, r)
+            rights.append(
+                [g_rows[:, :, cols].transpose(0, 2, 1).reshape((e - s) * len(cols), o) for _, cols in blocks]
+            )
         out = np.zeros((n, o), dtype=np.int64)
-        for start in range(0, k, chunk):  # fan-in chunks: each one's sum is exact in `dtype`
-            a_part, w_part = a[:, start : start + chunk], w[start : start + chunk]
-            kc = a_part.shape[1]
-            g_rows = g_tab[w_part]  # (kc, o, r)
-            acc = np.zeros((n, o), dtype=dtype)
-            for f_view, cols in blocks:  # rank columns, one or two per GEMM (see _factor_tables)
-                left = np.take(f_view, a_part).view(dtype).reshape(n, kc * len(cols))  # (n, kc, c)
-                right = g_rows[:, :, cols].transpose(0, 2, 1).reshape(kc * len(cols), o)  # (kc, c, o)
-                acc += left @ right
-            out += acc.astype(np.int64)
+        step = max(256, _ROW_BLOCK // max(1, 2 * k))  # rows per block: the gathered operand stays in cache
+        for r0 in range(0, n, step):
+            rows = a[r0 : r0 + step]
+            for (s, e), right_parts in zip(spans, rights, strict=True):
+                part = rows[:, s:e]
+                acc = None
+                for (f_view, cols), right in zip(
+                    blocks, right_parts, strict=True
+                ):  # 1 or 2 rank columns each
+                    left = np.take(f_view, part).view(dtype).reshape(len(rows), (e - s) * len(cols))
+                    if acc is None:
+                        acc = left @ right
+                    else:
+                        acc += left @ right
+                if acc is not None:
+                    out[r0 : r0 + step] += acc.astype(np.int64)
         return out
 
     def _factor_tables(self) -> tuple[list[tuple[np.ndarray, list[int]]], np.ndarray, type, int]:

@@ -24,7 +24,7 @@ returns them cheapest first (rank, then the bound per unit fan-in).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -42,10 +42,12 @@ class Factors:
     def rank(self) -> int:
         return int(self.f.shape[1])
 
-    @property
+    @cached_property
     def unit_bound(self) -> int:
         """Largest ``sum_r |F[a, r] G[w, r]|`` over all code pairs: the bound of one product's terms."""
-        return int((np.abs(self.f) @ np.abs(self.g).T).max(initial=0))
+        # float64 BLAS is exact here: every entry is an integer far below 2**53
+        terms = np.abs(self.f).astype(np.float64) @ np.abs(self.g).T.astype(np.float64)
+        return int(terms.max(initial=0))
 
     def bound(self, fan_in: int) -> int:
         """No partial sum of a ``fan_in``-long stacked dot product can exceed this in magnitude."""
@@ -72,7 +74,8 @@ def table_factors(
             if factors is not None:
                 found.append(_oriented(factors, side, f"{side}-{how}"))
         found.append(_oriented(_row_factors(t), side, f"{side}-rows"))
-    found.sort(key=lambda fac: (fac.rank, fac.unit_bound))
+    low = min(fac.rank for fac in found)
+    found.sort(key=lambda fac: (fac.rank, fac.unit_bound if fac.rank == low else 0))
     return found
 
 
@@ -119,25 +122,13 @@ def _row_factors(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _group(features: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge feature columns whose rows of ``h`` are integer multiples of one primitive row."""
-    reps: dict[bytes, int] = {}
-    cols: list[np.ndarray] = []
-    rows: list[np.ndarray] = []
-    for j in range(h.shape[0]):
-        row = h[j]
-        nz = np.flatnonzero(row)
-        if len(nz) == 0:
-            continue
-        d = 0
-        for v in row[nz]:
-            d = gcd(d, int(v))
-        c = d if row[nz[0]] > 0 else -d
-        prim = row // c
-        key = prim.tobytes()
-        if key not in reps:
-            reps[key] = len(rows)
-            rows.append(prim)
-            cols.append(np.zeros(features.shape[0], dtype=np.int64))
-        cols[reps[key]] += c * features[:, j]
-    if not rows:
+    keep = np.any(h != 0, axis=1)
+    features, h = features[:, keep], h[keep]
+    if not len(h):
         return np.zeros((features.shape[0], 0), dtype=np.int64), np.zeros((h.shape[1], 0), dtype=np.int64)
-    return np.column_stack(cols), np.column_stack(rows)
+    first = h[np.arange(len(h)), np.argmax(h != 0, axis=1)]
+    c = np.gcd.reduce(h, axis=1) * np.sign(first)  # primitive row with a positive first entry
+    prims, which = np.unique(h // c[:, None], axis=0, return_inverse=True)
+    f = np.zeros((features.shape[0], len(prims)), dtype=np.int64)
+    np.add.at(f.T, which.ravel(), (features * c).T)
+    return f, prims.T.copy()
