@@ -114,3 +114,32 @@ def test_operands_outside_the_design_are_refused():
 def test_unknown_method():
     with pytest.raises(ToolkitError, match="expected one of auto, gather, factored, onehot, lowrank"):
         ApproxProduct(get_design("trunc2_u4s4"), method="fast")
+
+
+@pytest.fixture(scope="module")
+def dscnn():
+    from toolkit.models.datasets import load_dataset
+    from toolkit.models.reader import read_model
+    from toolkit.models.zoo import load_zoo_model, zoo_entry
+
+    model_ir, _ = read_model(load_zoo_model("digits-dscnn", verbose=False))
+    return model_ir, load_dataset(zoo_entry("digits-dscnn").dataset).x_test[:6]
+
+
+@pytest.mark.parametrize("family", ["btrunc3", "mitchell"])
+def test_whole_emulator_with_an_approximate_plan_equals_the_gather(dscnn, family):
+    # digits-dscnn has conv, depthwise, pointwise and an s8s4 dense layer; inputs x4 saturate.
+    from toolkit.emulator.engine import Emulator
+    from toolkit.plan import design_for
+
+    model_ir, x = dscnn
+    designs = {layer.name: design_for(layer, family) for layer in model_ir.mac_layers()}
+    x = np.concatenate([x, 4 * x])
+    fast = Emulator(model_ir, {name: ApproxProduct(d) for name, d in designs.items()}).trace(
+        Emulator(model_ir).quantize_input(x)
+    )
+    reference = Emulator(
+        model_ir, {name: ApproxProduct(d, method="gather") for name, d in designs.items()}
+    ).trace(Emulator(model_ir).quantize_input(x))
+    for name in reference:
+        np.testing.assert_array_equal(fast[name], reference[name], err_msg=name)

@@ -7,6 +7,7 @@ import json
 import click
 
 from toolkit.cli.options import data_option, fold_batchnorm_option, model_option
+from toolkit.emulator.approx import METHODS
 from toolkit.emulator.run import emulate_dataset
 from toolkit.models.agreement import agreement_from_json
 
@@ -23,7 +24,7 @@ from toolkit.models.agreement import agreement_from_json
 )
 @click.option(
     "--method",
-    type=click.Choice(["auto", "gather", "onehot", "lowrank"]),
+    type=click.Choice(list(METHODS)),
     default="auto",
     show_default=True,
     help="How approximate products are emulated (all bit-exact; gather is the reference).",
