@@ -25,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore")
 
 import numpy as np  # noqa: E402
+from approx_emulation import interleaved_best  # noqa: E402
 from before import load_before  # noqa: E402
 from scale_models import dataset_spec, trained_model_path  # noqa: E402
 from timing import best_time  # noqa: E402
@@ -129,28 +130,34 @@ def approx_rows(repeats: int, plans: list[str], before: str | None) -> list[dict
         model_ir, _ = read_model(model)
         n = len(x)
         model(x[:32], training=False)  # trace once
-        t_call = best_time(lambda m=model, x=x: m(x, training=False), repeats)
         for family in plans:
             designs = {layer.name: design_for(layer, family) for layer in model_ir.mac_layers()}
             emulator = Emulator(model_ir, {k: approx_kernel(d.name) for k, d in designs.items()})
             emulator.predict(x[:32])  # factor tables built outside the timing
-            t_emu = best_time(lambda e=emulator, x=x: e.predict(x), repeats)
+            fns = {
+                "call": lambda m=model, x=x: m(x, training=False),
+                "emulator": lambda e=emulator, x=x: e.predict(x),
+            }
+            if old is not None:
+                before_emu = Emulator(model_ir, {k: old.ApproxProduct(d) for k, d in designs.items()})
+                before_emu.predict(x[:32])
+                fns["before"] = lambda e=before_emu, x=x: e.predict(x)
+            t = interleaved_best(fns, repeats)
             row = {
                 "model": name,
                 "plan": family,
                 "n": n,
-                "tf_call_per_s": n / t_call,
-                "emulator_per_s": n / t_emu,
-                "ratio_vs_call": t_call / t_emu,
+                "tf_call_per_s": n / t["call"],
+                "emulator_per_s": n / t["emulator"],
+                "ratio_vs_call": t["call"] / t["emulator"],
                 "methods": [
                     approx_kernel(designs[lay.name].name).plan(lay.fan_in)[0] for lay in model_ir.mac_layers()
                 ],
             }
             if old is not None:
-                before_emu = Emulator(model_ir, {k: old.ApproxProduct(d) for k, d in designs.items()})
-                before_emu.predict(x[:32])
-                t_before = best_time(lambda e=before_emu, x=x: e.predict(x), repeats)
-                row.update(before_emulator_per_s=n / t_before, before_ratio_vs_call=t_call / t_before)
+                row.update(
+                    before_emulator_per_s=n / t["before"], before_ratio_vs_call=t["call"] / t["before"]
+                )
             rows.append(row)
             before_txt = (
                 f" {row['before_emulator_per_s']:>11.0f} {row['before_ratio_vs_call']:>9.2f}x" if old else ""
