@@ -45,9 +45,16 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--plans", nargs="+", default=["trunc2", "mitchell"], help="multiplier families")
     parser.add_argument("--before", metavar="REV", help="also time the product kernels of this git revision")
-    parser.add_argument("--skip-exact", action="store_true", help="only the approximate-plan table")
+    parser.add_argument(
+        "--skip-exact",
+        action="store_true",
+        help="only the approximate-plan table (the exact one is kept from the last results file)",
+    )
     args = parser.parse_args()
-    rows = [] if args.skip_exact else exact_rows(args.repeats)
+    if args.skip_exact:  # keep the exact table of the last full run
+        rows = json.loads(RESULTS.read_text())["rows"] if RESULTS.exists() else []
+    else:
+        rows = exact_rows(args.repeats)
     plan_rows = approx_rows(args.repeats, args.plans, args.before)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     meta = {

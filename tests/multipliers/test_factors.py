@@ -8,11 +8,19 @@ import pytest
 from toolkit.multipliers import get_design, list_designs
 from toolkit.multipliers.factors import design_factors, table_factors
 
-WIDTHS = [(2, 2), (3, 5), (4, 4), (8, 4), (8, 8)]
+# (activation bits, weight bits, signed activations); weights are signed, as in the catalogue
+WIDTHS = [
+    (2, 2, False),
+    (2, 2, True),
+    (3, 5, False),
+    (4, 4, False),
+    (4, 4, True),
+    (8, 4, True),
+    (8, 8, False),
+]
 
 
-@pytest.mark.parametrize(("a_bits", "w_bits"), WIDTHS)
-@pytest.mark.parametrize("a_signed", [False, True])
+@pytest.mark.parametrize(("a_bits", "w_bits", "a_signed"), WIDTHS)
 def test_every_design_factors_exactly_at_the_table_rank(a_bits, w_bits, a_signed):
     for design in list_designs(a_bits=a_bits, w_bits=w_bits, a_signed=a_signed, w_signed=True):
         table = design.table()
