@@ -194,8 +194,10 @@ class ApproxProduct:
         onehot_cost = 1 + min(len(self.rows), len(self.cols)) * (
             1 if fan_in * self.max_error < FLOAT32_EXACT else FLOAT64_COST
         )
-        rank = self.exact_rank(fan_in) if self.method in ("auto", "lowrank") else 0
         factored_cost = self.factors.rank * (1 if self.factors.unit_bound < FLOAT32_EXACT else FLOAT64_COST)
+        # low rank costs at least 1 + FLOAT64_COST: its SVD search is skipped when that cannot win
+        lowrank_may_win = self.method == "auto" and factored_cost > 1 + FLOAT64_COST
+        rank = self.exact_rank(fan_in) if self.method == "lowrank" or lowrank_may_win else 0
         if self.method == "factored":
             return "factored", self.factors.rank
         if self.method == "onehot":
