@@ -143,3 +143,17 @@ def test_whole_emulator_with_an_approximate_plan_equals_the_gather(dscnn, family
     ).trace(Emulator(model_ir).quantize_input(x))
     for name in reference:
         np.testing.assert_array_equal(fast[name], reference[name], err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["trunc2_u4s4", "btrunc2_s8s4", "mitchell_u4s4"])
+def test_depthwise_sums_equal_the_per_channel_gather(name):
+    design = get_design(name)
+    rng = np.random.default_rng(3)
+    windows = rng.choice(design.a_codes, (40, 9, 5))
+    weights = rng.choice(design.w_codes, (9, 5, 2))  # depth multiplier 2
+    windows[0], weights[:, 0, 0] = design.a_codes[-1], design.w_codes[0]  # extreme codes
+    reference = ApproxProduct(design, method="gather")
+    expected = np.concatenate(
+        [reference.matmul(np.ascontiguousarray(windows[:, :, c]), weights[:, c, :]) for c in range(5)], axis=1
+    )
+    np.testing.assert_array_equal(ApproxProduct(design).depthwise_matmul(windows, weights), expected)

@@ -86,6 +86,30 @@ class ApproxProduct:
             return exact + self._onehot(a, w)
         return exact + self._lowrank(a, w, rank)
 
+    def depthwise_matmul(self, windows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Depthwise sums: (N, K, C) codes x (K, C, M) weights -> (N, C*M), channel c with its own filters.
+
+        Every input meets only its channel's M weights, so there is no shared operand for a GEMM
+        to reuse: one table lookup per product, all channels at once, is as cheap as the exact
+        sum and is the reference itself.
+        """
+        self._check_operands(windows, weights)
+        n, k, channels = windows.shape
+        mult = weights.shape[2]
+        # sub[k, c, m, :] = the table column of weight W[k, c, m]: then a product is one lookup
+        # at base[k, c, m] + (a - a_min), a single add per product before the gather.
+        sub = np.ascontiguousarray(np.moveaxis(self.design.table()[:, weights - self.w_min], 0, -1))
+        base = (np.arange(sub.size // sub.shape[-1]) * sub.shape[-1] - self.a_min).reshape(
+            1, k, channels, mult
+        )
+        sub, base = sub.ravel(), base.astype(np.intp)
+        out = np.empty((n, channels, mult), dtype=np.int64)
+        step = max(1, _GATHER_CHUNK // max(1, k * channels * mult))
+        for r0 in range(0, n, step):
+            index = windows[r0 : r0 + step, :, :, None] + base  # (n, K, C, M)
+            out[r0 : r0 + step] = np.take(sub, index).sum(axis=1)
+        return out.reshape(n, channels * mult)
+
     def plan(self, fan_in: int) -> tuple[str, int]:
         """(method, rank) used for this fan-in: the cheapest exact one, or the forced one."""
         if fan_in not in self._plans:
