@@ -42,8 +42,10 @@ _EPS = np.finfo(np.float64).eps / 2  # unit roundoff
 _GATHER_CHUNK = 1 << 22  # elements per gather block
 _ROW_BLOCK = 1 << 20  # gathered float32 elements per row block of the factored GEMM
 # Costs in float32 GEMMs of the layer, measured on a 4096x576x64 layer
-# (benchmarks/approx_emulation.py): the table gather costs 56-114 of them, a float64 GEMM 2.4.
-GATHER_COST = 64
+# (benchmarks/approx_emulation.py): the table gather costs ~56 of them at 8 bits (80-110 at 2-4
+# bits), a factored rank-64 table (mitchell_u8s8) ~119, i.e. ~1.9 per rank column at that
+# size, ~1 at ranks up to 8; a float64 GEMM costs 2.4.
+GATHER_COST = 40
 FLOAT64_COST = 2.5
 
 
