@@ -87,13 +87,10 @@ def precision_document(result: DensityResult, evaluation: dict, source: dict) ->
 
 def plot_trajectories(result: DensityResult, path: Path) -> None:
     """Bit-widths (top) and AD (bottom) per layer over epochs, update epochs marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from toolkit.report.figures import new_figure
 
     epochs = [r.epoch for r in result.records]
-    fig, (ax_bits, ax_ad) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    fig, (ax_bits, ax_ad) = new_figure((7, 6)).subplots(2, 1, sharex=True)
     styles = ["-", "--", ":", "-."]
     for i, unit in enumerate(result.spec.units()):
         width = 2.5 - 0.4 * (i % 4)  # equal widths overlap: later layers drawn thinner, dashed
@@ -122,7 +119,6 @@ def plot_trajectories(result: DensityResult, path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(os.fspath(tmp), format="png", dpi=110)
-    plt.close(fig)
 
 
 def write_outputs(out_dir: Path, result: DensityResult, evaluation: dict, source: dict) -> dict:
