@@ -6,8 +6,6 @@ import json
 
 import click
 
-from toolkit.errors import HardwareMismatch
-
 
 @click.command()
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), required=True,
@@ -61,17 +59,14 @@ def measure(
     """
     from rich.console import Console
 
-    from toolkit.measure.run import measure_build
+    from toolkit.api import check_measurement
+    from toolkit.api import measure as run
 
     console = Console(stderr=True)
-
-    def run() -> dict:
-        return measure_build(build_dir, target, meter, samples, limit, baseline, log=console.print)
-
-    if closed_loop:
-        result = _closed_loop(build_dir, budget, run, console.print)
-    else:
-        result = run()
+    result = run(
+        build_dir, target=target, meter=meter, samples=samples, limit=limit, baseline=baseline,
+        closed_loop=closed_loop, budget=budget, check=False, log=console.print,
+    ).to_json()  # fmt: skip
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     elif closed_loop:
@@ -81,27 +76,7 @@ def measure(
         click.echo(f"closed loop: {result['outcome']}")
     else:
         _print(result)
-    final = result["rounds"][-1] if closed_loop else {"mismatches": result["agreement"]["mismatches"]}
-    if final.get("mismatches"):
-        raise HardwareMismatch(
-            f"the {result.get('target', 'measured')} hardware disagrees with the emulator on {final['mismatches']} "
-            "samples (results written): a hardware, bitstream or generator defect"
-        )
-
-
-def _closed_loop(build_dir: str, budget: float | None, run, log) -> dict:  # noqa: ANN001
-    from toolkit.measure.closed_loop import closed_loop
-    from toolkit.pipeline.build import build
-    from toolkit.pipeline.engine import BuildConfig, read_build_json
-
-    stored = read_build_json(build_dir)
-    config = BuildConfig.from_json(stored)
-
-    def rebuild(selection_budget: float) -> None:
-        build(BuildConfig(**(config.to_json() | {"budget": selection_budget})), build_dir, log=log)
-
-    user = config.budget if budget is None else budget
-    return closed_loop(build_dir, user, run, rebuild, config.budget, log=log)
+    check_measurement(result)
 
 
 def _energy_text(e: dict) -> str:

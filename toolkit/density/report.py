@@ -90,7 +90,8 @@ def plot_trajectories(result: DensityResult, path: Path) -> None:
     from toolkit.report.figures import new_figure
 
     epochs = [r.epoch for r in result.records]
-    fig, (ax_bits, ax_ad) = new_figure((7, 6)).subplots(2, 1, sharex=True)
+    fig = new_figure((7, 6))
+    (ax_bits, ax_ad) = fig.subplots(2, 1, sharex=True)
     styles = ["-", "--", ":", "-."]
     for i, unit in enumerate(result.spec.units()):
         width = 2.5 - 0.4 * (i % 4)  # equal widths overlap: later layers drawn thinner, dashed

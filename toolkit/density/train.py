@@ -51,6 +51,7 @@ class DensityConfig:
     logit: Literal["input-ad", "fixed"] = "input-ad"
     ad_samples: int | None = None
     max_updates: int | None = None  # None: update until nothing changes
+    pinned: dict[str, int] | None = None  # layer -> bits it starts at and keeps (build.toml [layers.X] bits)
 
     def __post_init__(self) -> None:
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -142,7 +143,14 @@ def train_density(
     tf.keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     units = spec.units()
-    bits = {u.name: rule.start_bits for u in units}
+    pinned = config.pinned or {}
+    unknown = sorted(set(pinned) - {u.name for u in units})
+    if unknown:
+        raise ToolkitError(
+            f"bits given for {', '.join(map(repr, unknown))}, which the model does not have; its layers are "
+            f"{', '.join(u.name for u in units)}"
+        )
+    bits = {u.name: pinned.get(u.name, rule.start_bits) for u in units}
     input_bits = config.input_bits or bits[units[0].name]
     x_probe = data.x_train if config.ad_samples is None else data.x_train[: config.ad_samples]
     start_channels = spec.channels()
@@ -274,4 +282,5 @@ def _update(
         else:
             feeding = next((ad[u.name] for u in reversed(units[:index]) if u.name in ad), ad[INPUT])
             new[unit.name] = new_bits(feeding, bits[unit.name], config.rule)
+    new.update(config.pinned or {})
     return new, pruned

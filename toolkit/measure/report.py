@@ -196,7 +196,8 @@ def _power_plot(r: dict[str, Any]) -> bytes | None:
     if not power or power.get("label") != "measured" or not (power.get("trace") or {}).get("t_s"):
         return None  # a model is not a trace of samples: its inputs are in the power-model table
     trace = power["trace"]
-    fig, ax = new_figure((8, 3.5)).subplots()
+    fig = new_figure((8, 3.5))
+    ax = fig.subplots()
     for phase, colour in (("idle", "tab:blue"), ("load", "tab:red")):
         pts = [
             (t, w) for t, w, p in zip(trace["t_s"], trace["watts"], trace["phase"], strict=True) if p == phase
@@ -215,7 +216,8 @@ def _energy_plot(r: dict[str, Any]) -> bytes | None:
     e = r["energy"]
     if not e["plan"] or not e["exact"]:
         return None
-    fig, (ax1, ax2) = new_figure((9, 3.5)).subplots(1, 2)
+    fig = new_figure((9, 3.5))
+    (ax1, ax2) = fig.subplots(1, 2)
     kind = e["plan"].get("label", "")
     values = [e["exact"]["joules"] * 1e9, e["plan"]["joules"] * 1e9]
     errors = [(v.get("stderr_j") or 0.0) * 1e9 for v in (e["exact"], e["plan"])]

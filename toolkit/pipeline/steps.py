@@ -48,6 +48,12 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
             policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
         else:
             policy = "keep" if _is_quantized(cfg.model) else "density"
+    pinned = {name: entry["bits"] for name, entry in (cfg.layers or {}).items() if "bits" in entry}
+    if pinned and policy != "density":
+        raise ToolkitError(
+            f"build.toml sets bits for {', '.join(pinned)}, but the quantize policy is {policy!r}: a QKeras model "
+            'keeps its own widths; set quantize = "density" to train to these widths'
+        )
     if policy == "density":
         _check_chain_for_density(cfg.model)
     out = ctx.stage / "quantize"
@@ -74,7 +80,12 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.density.run import quantize as density_quantize
     from toolkit.density.train import DensityConfig
 
-    config = DensityConfig(rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed)
+    config = DensityConfig(
+        rule=UpdateRule(start_bits=AD_START_BITS),
+        max_updates=AD_UPDATES,
+        seed=cfg.seed,
+        pinned=pinned or None,
+    )
     doc = density_quantize(cfg.model, cfg.data, out, config)
     shutil.copy2(out / "model.h5", ctx.stage / "model.h5")
     from toolkit.models.loading import load_keras_file
@@ -90,7 +101,7 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         "input_bits": doc["input"]["bits"],
         "test_accuracy": doc["accuracy"]["test_emulator"],
         "epochs": doc["epochs_run"],
-    }
+    } | ({"pinned_bits": pinned} if pinned else {})
 
 
 def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> dict[str, Any]:
@@ -128,7 +139,46 @@ def _is_quantized(model_spec: str) -> bool:
 
 
 def approx(ctx: BuildContext) -> dict[str, Any]:
-    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan."""
+    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan.
+
+    build.toml's per-layer ``multiplier`` / ``correction`` then replace those layers' entries in
+    ``plan.json`` (``approx/selected_plan.json`` keeps what was selected), and the record names them.
+    """
+    result = _approx(ctx)
+    overrides = {
+        name: {k: v for k, v in entry.items() if k in ("multiplier", "correction")}
+        for name, entry in (ctx.config.layers or {}).items()
+        if "multiplier" in entry or "correction" in entry
+    }
+    if overrides:
+        _override_plan(ctx, overrides)
+        result["overrides"] = overrides
+    return result
+
+
+def _override_plan(ctx: BuildContext, overrides: dict[str, dict[str, Any]]) -> None:
+    import json
+
+    from toolkit.plan import plan_from_json
+
+    model_ir, _, _ = load_build(ctx.dir, with_plan=False)
+    path = ctx.stage / "plan.json"
+    obj = json.loads(path.read_text())
+    shutil.copy2(path, ctx.stage / "approx" / "selected_plan.json")
+    entries = {entry["name"]: entry for entry in obj["layers"]}
+    for name, fields in overrides.items():
+        entry = entries.setdefault(name, {"name": name})
+        if "multiplier" in fields:
+            entry["multiplier"] = fields["multiplier"]
+            entry.pop("correction", None)  # fitted constants belong to the selected design
+        entry["correction"] = fields.get("correction", entry.get("correction", "none"))
+    obj["layers"] = list(entries.values())
+    # checks every name, design and correction against the model; fits a cv/bias given by mode
+    plan = plan_from_json(obj, model_ir, where="build.toml [layers]")
+    plan.save(path, model_ir)
+
+
+def _approx(ctx: BuildContext) -> dict[str, Any]:
     cfg = ctx.config
     out = ctx.stage / "approx"
     if cfg.plan:

@@ -78,7 +78,8 @@ def plot_catalogue(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     tag = f"{rows[0]['a_bits']}x{rows[0]['w_bits']}"
     points = np.array([[r["luts"], r["mre"]] for r in rows], dtype=float)
     front = pareto_front(points)
-    fig, ax = new_figure((7, 4.5)).subplots()
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     families = sorted({r["family"] for r in rows})
     for fam in families:
         idx = [i for i, r in enumerate(rows) if r["family"] == fam]
@@ -103,7 +104,8 @@ def plot_catalogue(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     for r in rows:
         design = get_design(r["design"])
         err = design.error_table()
-        fig, ax = new_figure((4.2, 3.6)).subplots()
+        fig = new_figure((4.2, 3.6))
+        ax = fig.subplots()
         lim = max(1, int(np.abs(err).max()))
         im = ax.imshow(
             err,

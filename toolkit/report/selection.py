@@ -15,7 +15,8 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     written = []
     layers = list(summary["scores"])
     # 1. Sensitivity: the Hessian trace per layer and the score of every candidate.
-    fig, (ax1, ax2) = new_figure((10, 4)).subplots(1, 2)
+    fig = new_figure((10, 4))
+    (ax1, ax2) = fig.subplots(1, 2)
     ax1.bar(layers, [summary["scores"][n]["hessian_trace"] for n in layers], color="tab:purple")
     ax1.set_ylabel("E[tr H] of layer output")
     ax1.set_title("per-layer sensitivity")
@@ -29,7 +30,8 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     fig.tight_layout()
     written.append(_save(fig, out_dir / "sensitivity.png"))
     # 2. Chosen design per layer with its energy share.
-    fig, ax = new_figure((7, 0.6 + 0.45 * len(layers))).subplots()
+    fig = new_figure((7, 0.6 + 0.45 * len(layers)))
+    ax = fig.subplots()
     energies = []
     for n in layers:
         chosen = summary["layers"][n]
@@ -49,7 +51,8 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     written.append(_save(fig, out_dir / "chosen.png"))
     # 3. Pareto front: energy reduction vs accuracy loss; the ladder on the search set, the
     #    certified bound of every rung the certification walked, the uniform designs.
-    fig, ax = new_figure((7, 4.5)).subplots()
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     e0 = summary["energy"]["exact"]
     base = summary["search"]["exact"]
     ladder = summary.get("ladder") or []
