@@ -58,7 +58,11 @@ class Fields(Mapping):
 
 
 def _wrap(value: Any) -> Any:
-    return Fields(value) if isinstance(value, dict) else value
+    if isinstance(value, dict):
+        return Fields(value)
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return [_wrap(v) for v in value]
+    return value
 
 
 class Emulation(Fields):
