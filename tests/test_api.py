@@ -14,6 +14,7 @@ import toolkit
 from toolkit.cli.main import cli
 from toolkit.errors import ToolkitError
 
+USER_MODEL = pytest.mark.xdist_group("api_user_model")
 SAME_EMULATION = ("accuracy", "correct", "n", "agreement", "model_hash", "mac_layers", "multipliers")
 
 
@@ -37,7 +38,8 @@ def _cli_error(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def user_model(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A functional QKeras model with Keras' default layer names, trained one epoch; its data as arrays and .npz."""
+    """A functional QKeras model with Keras' default layer names (untrained: identity, not accuracy, is tested
+    here); its data as arrays and .npz. The tests using it share one xdist group, so it is made once."""
     import tensorflow as tf
     from qkeras import QActivation, QDense
 
@@ -53,14 +55,13 @@ def user_model(tmp_path_factory: pytest.TempPathFactory) -> dict:
         10, kernel_quantizer="quantized_bits(4,0,alpha=1)", bias_quantizer="quantized_bits(8,3,alpha=1)"
     )(x)
     model = tf.keras.Model(inputs, outputs)
-    model.compile("adam", tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(digits.x_train, digits.y_train, epochs=1, verbose=0)
     folder = tmp_path_factory.mktemp("user")
     arrays = {k: getattr(digits, k) for k in ("x_train", "y_train", "x_test", "y_test")}
     np.savez(folder / "data.npz", **arrays)
     return {"model": model, "arrays": arrays, "npz": folder / "data.npz", "folder": folder}
 
 
+@USER_MODEL
 @pytest.mark.parametrize("suffix", [".h5", ".keras"])
 def test_an_in_memory_model_is_the_model_saved_and_loaded(
     user_model: dict, tmp_path: Path, suffix: str
@@ -153,6 +154,7 @@ def config_build(user_model: dict) -> dict:
     return {"folder": folder, "build": folder / "build", "result": result}
 
 
+@USER_MODEL
 def test_a_config_file_with_cli_overrides_and_per_layer_overrides(config_build: dict) -> None:
     import tomllib
 
@@ -177,6 +179,7 @@ def test_a_config_file_with_cli_overrides_and_per_layer_overrides(config_build: 
     assert api.record("approx").result.overrides.to_json() == approx["result"]["overrides"]
 
 
+@USER_MODEL
 def test_bits_overrides_need_density_training(config_build: dict, tmp_path: Path) -> None:
     folder = config_build["folder"]
     path = tmp_path / "bits.toml"
@@ -189,6 +192,7 @@ def test_bits_overrides_need_density_training(config_build: dict, tmp_path: Path
         toolkit.build(config=path)
 
 
+@USER_MODEL
 def test_report_regenerates_from_the_folder(config_build: dict) -> None:
     build = config_build["build"]
     result = _cli("report", str(build))
