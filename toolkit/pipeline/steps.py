@@ -48,8 +48,6 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
             policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
         else:
             policy = "keep" if _is_quantized(cfg.model) else "density"
-    if policy == "density":
-        _check_chain_for_density(cfg.model)
     out = ctx.stage / "quantize"
     out.mkdir()
     if policy == "keep":
@@ -102,20 +100,6 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
     agreement = measure_agreement(model, model_ir, load_dataset(data_spec).x_test).to_json()
     write_atomic_json(out / AGREEMENT_FILE, agreement)
     return agreement
-
-
-def _check_chain_for_density(model_spec: str) -> None:
-    """Activation-density training rebuilds sequential chains; a graph model is named, not half-trained."""
-    from toolkit.models.deployable import sequential_layers
-    from toolkit.models.loading import load_model
-
-    try:
-        sequential_layers(load_model(model_spec, verbose=False))
-    except ToolkitError as exc:
-        raise ToolkitError(
-            f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
-            f"not one ({exc}); use --quantize keep (a QKeras model keeps its own bit-widths)"
-        ) from None
 
 
 def _is_quantized(model_spec: str) -> bool:
