@@ -45,7 +45,7 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         if cfg.model.startswith("zoo:"):
             from toolkit.models.zoo import zoo_entry
 
-            policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
+            policy = zoo_entry(cfg.model[4:]).quantize  # the graph entries keep their own widths
         else:
             policy = "keep" if _is_quantized(cfg.model) else "density"
     out = ctx.stage / "quantize"
