@@ -127,7 +127,5 @@ def test_pruning_a_graph_is_refused(data):
 
 
 def test_a_float_relu_after_a_join_is_refused_naming_it():
-    with pytest.raises(
-        ToolkitError, match=r"layer 're_lu' \(ReLU\) does not follow a Dense/Conv layer"
-    ):
+    with pytest.raises(ToolkitError, match=r"layer 're_lu' \(ReLU\) does not follow a Dense/Conv layer"):
         spec_from_keras(_residual_dscnn(relu_after_add="relu"), None)
