@@ -131,7 +131,7 @@ def measure_build(
         "latency": results["latency"],
         "throughput": results["throughput"],
         "power": results["power"],
-        "energy": _energy(results, selection, base, baseline),
+        "energy": energy_section(results, selection, base, baseline),
         "runtime": results["runtime"],
         "package": results["package"],
     }
@@ -211,14 +211,27 @@ def _design(target: str, accelerator: dict[str, Any], sim: dict[str, Any] | None
             "energy": f"modelled: {RTL_DESIGN}", "note": note}  # fmt: skip
 
 
+RESULTS_FORMAT = "toolkit-overlay-results"  # the board runtime's results.json (what `toolkit deploy` fetches)
+
+
 def check_baseline(path: Path | str, board: str, manifest: Any) -> dict[str, Any]:
-    """A ``--baseline`` measure.json: same board, same model hash, an exact plan; else ToolkitError."""
+    """A ``--baseline``: same board, same model hash, an exact plan; else ToolkitError.
+
+    Accepted: a measure.json written by ``toolkit measure``, or a results.json of the board runtime
+    (what ``toolkit deploy`` fetches) run on a PYNQ device. Both go through the same checks; the
+    energy's label (measured or modelled) is checked against the run's by :func:`energy_section`.
+    """
     try:
         base = read_json_if_exists(Path(path))
     except json.JSONDecodeError as exc:
         raise ToolkitError(f"--baseline '{path}' is not JSON ({exc})") from None
+    if isinstance(base, dict) and base.get("format") == RESULTS_FORMAT:
+        base = _from_board_results(base, path)
     if not isinstance(base, dict) or base.get("format") != MEASURE_FORMAT:
-        raise ToolkitError(f"--baseline '{path}' is not a measure.json written by `toolkit measure`")
+        raise ToolkitError(
+            f"--baseline '{path}' is not a measure.json written by `toolkit measure` nor a results.json "
+            "of the board runtime (`toolkit deploy`)"
+        )
     if base.get("board") != board:
         raise ToolkitError(f"--baseline '{path}' was measured on {base.get('board')!r}, this build is for {board!r}: "
                            "expected a baseline of the same board")  # fmt: skip
@@ -238,7 +251,33 @@ def check_baseline(path: Path | str, board: str, manifest: Any) -> dict[str, Any
     return energy | {"source": str(path)}
 
 
-def _energy(
+def _from_board_results(results: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """A board runtime results.json in measure.json's terms (board, plan, energy), or ToolkitError.
+
+    The package's board must be the board it ran on (when the runtime knew it), and the device a
+    PYNQ device: the test double answers from the package's own vectors and times nothing real.
+    """
+    pkg = results.get("package") or {}
+    ran_on = results.get("board")
+    if ran_on is not None and ran_on != pkg.get("board"):
+        raise ToolkitError(f"--baseline '{path}': the package for {pkg.get('board')!r} ran on {ran_on!r}: "
+                           "expected a run on the package's own board")  # fmt: skip
+    if results.get("device") != "pynq":
+        raise ToolkitError(f"--baseline '{path}' ran on the {results.get('device')!r} device, not on a board: "
+                           "expected results of `toolkit deploy` (python -m toolkit_overlay measure on a PYNQ board)")  # fmt: skip
+    if results.get("mismatches"):
+        raise ToolkitError(f"--baseline '{path}': {results['mismatches']} of {results.get('samples')} outputs "
+                           "differed from the emulator on that board: a defective baseline run")  # fmt: skip
+    power = results.get("power") or {}
+    energy = power.get("energy")
+    if energy is not None:
+        energy = {"label": power.get("label")} | energy | {"meter": power.get("meter")}
+    return {"format": MEASURE_FORMAT, "board": pkg.get("board"),
+            "plan": {"model_hash": pkg.get("model_hash"), "exact": pkg.get("plan_exact"), "hash": pkg.get("plan_hash")},
+            "energy": {"plan": energy}}  # fmt: skip
+
+
+def energy_section(
     results: dict, selection: dict | None, base: dict | None, baseline: Path | str | None
 ) -> dict[str, Any]:
     """Energy per inference of the plan and the exact design, and the saving: each labelled by its provenance."""
