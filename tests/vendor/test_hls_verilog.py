@@ -112,14 +112,14 @@ def test_rtl_step_simulates_the_hls_verilog(tools, tmp_path, monkeypatch) -> Non
     # the stand-in Verilog computes what the emulator computes (saturating inputs included), word for word
     from toolkit.emulator.engine import Emulator
     from toolkit.models.datasets import load_dataset
-    from toolkit.models.reader import read_model
+    from toolkit.pipeline.steps import load_build
     from toolkit.rtlgen.generate import generate
 
-    model_ir, _ = read_model(tiny_model())
+    model_ir, _, _ = load_build(build, with_plan=False)
     codes = Emulator(model_ir).quantize_input(load_dataset(str(build / "data.npz")).x_test)
     assert codes.max() == 15 and codes.min() == 0
     design = generate(model_ir, None, axis_bits=64)
-    with hls_verilog.open_hls_device(folder, design, activity=True) as device:  # the step's build, cached
+    with hls_verilog.open_hls_device(folder, design, activity=False) as device:
         got = device.predict_codes(codes).codes
     np.testing.assert_array_equal(got, Emulator(model_ir).predict_codes(codes))
     np.testing.assert_array_equal(got, codes @ np.stack([np.ones(4, int), W1], axis=1))
@@ -129,9 +129,31 @@ def test_rtl_step_simulates_the_hls_verilog(tools, tmp_path, monkeypatch) -> Non
 
     from toolkit.cli.main import cli
 
-    done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--json"])  # the step's builds, cached
+    done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--no-area", "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout.splitlines()[0])["design"]["simulated"] == label
+
+    # the package's manifest and `toolkit measure --target sim` (its JSON and HTML) name the design
+    from toolkit.measure.energy import exact_plan
+    from toolkit.measure.run import measure_build
+    from toolkit.pipeline.engine import BuildConfig, BuildContext
+    from toolkit.pipeline.package import package
+
+    exact_plan(model_ir).save(build / "plan.json", model_ir)
+    (tmp_path / "pkg-stage").mkdir()
+    ctx = BuildContext(build, BuildConfig(accelerator="hls4ml", data=str(build / "data.npz")),
+                       load_board("pynq-z2"), tmp_path / "pkg-stage", lambda m: None)  # fmt: skip
+    package(ctx)
+    shutil.move(tmp_path / "pkg-stage" / "package", build / "package")
+    accelerator = json.loads((build / "package" / "manifest.json").read_text())["accelerator"]
+    assert accelerator["simulated"] == label and accelerator["simulated_is_deployed"] is True
+    measured = measure_build(build, target="sim", meter="none", log=lambda m: None)
+    assert measured["agreement"]["mismatches"] == 0 and measured["agreement"]["samples"] == 24
+    assert measured["design"]["agreement_timing"] == f"simulated: {label} under Verilator"
+    assert measured["design"]["energy"] == "modelled: generated RTL (same plan) under Verilator"
+    assert "not from the HLS design" in measured["design"]["note"]
+    page = Path(measured["report"]).read_text()
+    assert f"simulated: {label} under Verilator" in page and "generated RTL (same plan)" in page
     shutil.copy(DATA / "wrong" / "toolkit_axis_top_w1_rom.dat", folder)
     done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--no-area"])
     assert done.exit_code == 2 and "toolkit_axis_top_w1_rom.dat differ" in done.output
