@@ -11,7 +11,8 @@ from toolkit.errors import HardwareMismatch, ToolkitError
 
 @click.command()
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), default=None,
-              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json.")  # fmt: skip
+              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json. "
+              "An hls4ml build whose rtl step ran Vitis HLS simulates that HLS Verilog again.")  # fmt: skip
 @click.option("--model", "model_spec", default=None, help="zoo:NAME or a .h5/.keras model (without --build).")
 @click.option(
     "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's]"
