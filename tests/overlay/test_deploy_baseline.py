@@ -115,3 +115,16 @@ def test_deploy_adds_the_saving_against_a_board_baseline(tmp_path, stubs) -> Non
     with pytest.raises(ToolkitError, match="measured model '0123456789abcdef', this build's is 'ffff'"):
         deploy("board", other, python=sys.executable, baseline=baseline)
     assert len(stubs[1]()) == calls_before
+
+
+def test_deploy_cli_refuses_a_bad_baseline_before_copying(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from toolkit.cli.main import cli
+
+    pkg = make_package(tmp_path, extra={"plan_exact": False})
+    (tmp_path / "plan.json").write_text("{}")
+    done = CliRunner().invoke(cli, ["deploy", "--host", "board", "--package", str(pkg),
+                                    "--baseline", str(tmp_path / "plan.json")])  # fmt: skip
+    assert done.exit_code == 2
+    assert "is not a measure.json written by `toolkit measure` nor a results.json" in done.output

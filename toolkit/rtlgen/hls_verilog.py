@@ -15,6 +15,7 @@ checks against the Verilog its own HLS run writes, so the bitstream holds the si
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 import shutil
@@ -126,11 +127,20 @@ def wrapper_flags(ports: dict[str, tuple[str, int]], in_bits: int, out_bits: int
     return flags
 
 
+def logic_sha256(path: Path) -> str:
+    """sha256 of a file's logic: for Verilog the text without ``//`` comments and blank lines (a banner
+    naming a tool build or a date cannot make two HLS runs of the same design differ), else its bytes."""
+    if path.suffix != ".v":
+        return sha256_file(path)
+    lines = (re.sub(r"//.*", "", line).rstrip() for line in path.read_text(errors="replace").splitlines())
+    return hashlib.sha256("\n".join(line for line in lines if line).encode()).hexdigest()
+
+
 def hls_record(folder: Path | str, tool: str) -> dict[str, Any]:
-    """What sim.json and the manifest record about the simulated HLS Verilog: files, their sha256, a hash."""
+    """What sim.json and the manifest record about the simulated HLS Verilog: files, their logic's sha256, a hash."""
     folder = Path(folder).absolute()
     verilog_files(folder)
-    files = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    files = {p.name: logic_sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
     return {"design": hls_label(tool), "tool": tool, "top": HLS_TOP, "folder": str(folder),
             "hash": content_hash(files, "hls-verilog")[:16], "files": files}  # fmt: skip
 
