@@ -135,6 +135,8 @@ def test_rtl_step_simulates_the_hls_verilog(tools, tmp_path, monkeypatch) -> Non
     done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--no-area", "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout.splitlines()[0])["design"]["simulated"] == label
+    done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--no-area"])
+    assert done.exit_code == 0 and "hls (Vitis HLS Verilog)" in done.output, done.output
 
     # the package's manifest and `toolkit measure --target sim` (its JSON and HTML) name the design
     from toolkit.measure.energy import exact_plan
