@@ -232,9 +232,12 @@ def sim(
 def check_sim(result: Simulation | dict[str, Any]) -> None:
     """Raise :class:`HardwareMismatch` when a simulation's RTL disagrees with the emulator on any sample."""
     if result["bit_exact_samples"] != result["n"]:
+        design = result.get("design") or {}
+        hls = design.get("simulated", "").startswith("hls")
         raise HardwareMismatch(
-            f"the simulated RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
-            f"{result['n']} samples: a generator defect"
+            f"the simulated {design.get('simulated', 'RTL')} disagrees with the emulator on "
+            f"{result['n'] - result['bit_exact_samples']} of {result['n']} samples: "
+            + ("an HLS or template defect" if hls else "a generator defect")
         )
 
 

@@ -20,7 +20,8 @@ import click
               help="Power readings per phase (idle, then under load).")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Run only the first N test vectors.")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None,
-              help="measure.json of an exact build (same board, same model, same kind of energy), for the "
+              help="measure.json, or board results.json from `toolkit deploy`, of an exact build (same board, "
+              "same model, same kind of energy), for the "
               "measured saving on a board; in simulation the exact design is modelled here.")  # fmt: skip
 @click.option("--closed-loop", is_flag=True,
               help="While the measured accuracy loss breaks --budget, re-select with a tighter budget, "
@@ -47,8 +48,9 @@ def measure(
     standard error; in simulation it is MODELLED from the generated RTL's toggle activity,
     for the plan and the exact design by one function on the same samples. Every number
     says whether it is measured, simulated or modelled and which design it describes.
-    --baseline must be a measure.json of an exact build of the same model on the same
-    board, of the same kind (measured or modelled). Results: DIR/measure.json, DIR/measure.html.
+    --baseline must be a measure.json, or a board results.json fetched by `toolkit deploy`, of an
+    exact build of the same model on the same board, of the same kind (measured or modelled).
+    Results: DIR/measure.json, DIR/measure.html.
 
     \b
     Examples:

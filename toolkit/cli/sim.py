@@ -9,7 +9,8 @@ import click
 
 @click.command()
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), default=None,
-              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json.")  # fmt: skip
+              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json. "
+              "An hls4ml build whose rtl step ran Vitis HLS simulates that HLS Verilog again.")  # fmt: skip
 @click.option("--model", "model_spec", default=None, help="zoo:NAME or a .h5/.keras model (without --build).")
 @click.option(
     "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's]"
@@ -71,12 +72,21 @@ def _print(r: dict) -> None:
 
     c = r["cycles"]
     t = Table(title=f"RTL simulation (Verilator) of {r['source']} on {r['board']}", show_header=False)
+    design = r.get("design") or {}
+    if design:
+        t.add_row(
+            "design simulated",
+            design["simulated"] + (f"  NOTE: {design['note']}" if design.get("note") else ""),
+        )
     t.add_row("accuracy", f"{100 * r['accuracy']:.2f} %  ({r['n']} samples)")
     t.add_row("bit-exact vs emulator", f"{r['bit_exact_samples']}/{r['n']} samples")
-    t.add_row("multipliers", ", ".join(f"{k}: {v} x{r['lanes'][k]}" for k, v in r["plan"].items()))
+    lanes = r.get("lanes") or {}  # the generated RTL's folding; none for the HLS design
     t.add_row(
-        "cycles / inference", f"{c['interval']:.0f} (simulated; closed-form floor {c['interval_floor']})"
+        "multipliers",
+        ", ".join(f"{k}: {v}" + (f" x{lanes[k]}" if k in lanes else "") for k, v in r["plan"].items()),
     )
+    floor = "" if c.get("interval_floor") is None else f"; closed-form floor {c['interval_floor']}"
+    t.add_row("cycles / inference", f"{c['interval']:.0f} (simulated{floor})")
     t.add_row("latency", f"{c['latency']} cycles = {r['latency_us']:.1f} us (simulated)")
     t.add_row(
         "inferences / s",

@@ -42,11 +42,11 @@ STEPS: tuple[Step, ...] = (
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})",
          sources=(hls_dir("multipliers"),)),
-    Step("rtl", steps.rtl, ("sim.json",), ("board", "accelerator"),
+    Step("rtl", steps.rtl, ("sim.json", "rtl_sim"), ("board", "accelerator"),
          lambda r: r.get("message") or f"{r.get('simulated', 'generated RTL')} == emulator on "
          f"{r['bit_exact_samples']}/{r['n']}, {r['cycles']['interval']:.0f} cycles/inference, "
          f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else ""),
-         sources=(hls_dir("rtl"), hls_dir("multipliers"))),
+         sources=(hls_dir("rtl"), hls_dir("multipliers"), hls_dir("vendor"))),
     Step("synth", steps.synth, ("vendor", "synth.json", "bitstreams"), ("bitstreams",), lambda r: r.get("message", ""),
          sources=(hls_dir("vendor"), hls_dir("rtl"))),
     Step("package", package, ("package",), (), lambda r: r.get("message", ""), sources=(runtime_dir(),)),
