@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from toolkit.density.rules import UpdateRule
-from toolkit.density.spec import spec_from_zoo
-from toolkit.density.train import INPUT, DensityConfig, _update, train_density
+from toolkit.density.spec import INPUT, spec_from_zoo
+from toolkit.density.train import DensityConfig, _update, train_density
 from toolkit.errors import ToolkitError
 
 QUICK = UpdateRule(start_bits=8, update_start=2, min_gap=2, max_wait=2)
