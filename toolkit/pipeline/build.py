@@ -14,6 +14,12 @@ from toolkit.resources import hls_dir, runtime_dir
 
 
 def _fmt_approx(r: dict[str, Any]) -> str:
+    overrides = r.get("overrides")
+    if overrides:
+        return _fmt_approx({k: v for k, v in r.items() if k != "overrides"}) + (
+            f"; overridden by build.toml: {', '.join(overrides)} (the certificate covers the selected plan, "
+            "not the overrides)"
+        )
     if "energy_reduction" not in r:
         return f"user plan {r.get('source', '')}"
     c = r.get("certificate") or {}
@@ -29,18 +35,19 @@ def _fmt_approx(r: dict[str, Any]) -> str:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize", "bits", "fold_batchnorm"),
+    Step("quantize", steps.quantize, ("model.h5", "quantize"),
+         ("model", "data", "seed", "quantize", "bits", "fold_batchnorm", "layers"),
          lambda r: f"{r['policy']}: bits {r['bits']}; exact arithmetic "
          f"{agreement_from_json(r['agreement']).describe()}"),
-    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan", "families", "cv"), _fmt_approx),
+    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan", "families", "cv", "layers"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})",
          sources=(hls_dir("multipliers"),)),
-    Step("rtl", steps.rtl, ("sim.json",), ("board", "accelerator"),
+    Step("rtl", steps.rtl, ("sim.json", "rtl_sim"), ("board", "accelerator"),
          lambda r: r.get("message") or f"{r.get('simulated', 'generated RTL')} == emulator on "
          f"{r['bit_exact_samples']}/{r['n']}, {r['cycles']['interval']:.0f} cycles/inference, "
          f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else ""),
-         sources=(hls_dir("rtl"), hls_dir("multipliers"))),
+         sources=(hls_dir("rtl"), hls_dir("multipliers"), hls_dir("vendor"))),
     Step("synth", steps.synth, ("vendor", "synth.json", "bitstreams"), ("bitstreams",), lambda r: r.get("message", ""),
          sources=(hls_dir("vendor"), hls_dir("rtl"))),
     Step("package", package, ("package",), (), lambda r: r.get("message", ""), sources=(runtime_dir(),)),

@@ -30,6 +30,7 @@ from toolkit import __version__
 from toolkit.boards import BOARDS_DIR, Board, load_board
 from toolkit.cache import content_hash, write_atomic_json
 from toolkit.errors import ToolkitError
+from toolkit.pipeline.config_file import check_layers, write_config_toml
 from toolkit.resources import sources_hash
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class BuildConfig:
     io_type: str = "io_parallel"
     strategy: str = "Latency"
     bitstreams: str | None = None  # a user store that also gets each .bit/.hwh (always: BUILD/bitstreams/)
+    # per-layer overrides from build.toml: {layer: {bits?, multiplier?, correction?}} (config_file.py)
+    layers: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -135,6 +138,8 @@ def step_key(steps: Sequence[Step], index: int, config: BuildConfig) -> str:
     values = config.to_json()
     earlier = steps[: index + 1]
     keys = sorted({k for s in earlier for k in s.depends})
+    if "layers" in keys and not values["layers"]:  # builds without overrides keep the keys they had
+        keys.remove("layers")
     files = {k: _file_sha256(values[k]) for k in keys if k in FILE_KEYS and values[k]}
     if "board" in keys:  # the board file's facts, not only its name
         files["board_file"] = _file_sha256(str(BOARDS_DIR / f"{values['board']}.toml"))
@@ -314,6 +319,8 @@ def normalize_config(config: BuildConfig) -> BuildConfig:
     from toolkit.models.loading import default_dataset_for
 
     values = config.to_json()
+    if values["layers"]:
+        values["layers"] = check_layers(values["layers"], "layers")
     values["data"] = config.data or default_dataset_for(config.model)
     if values["data"] is None:
         raise ToolkitError(f"--data is required for model {config.model!r} (digits, mnist1d or an .npz path)")
@@ -344,6 +351,7 @@ def normalize_families(families: str | None) -> str | None:
 def _write_build_json(build_dir: Path, config: BuildConfig) -> None:
     build_dir.mkdir(parents=True, exist_ok=True)
     write_atomic_json(build_dir / "build.json", {"format": BUILD_FORMAT, "version": 1} | config.to_json())
+    write_config_toml(build_dir, config)  # the same normalized config, as a file --config accepts
 
 
 def _remove(path: Path) -> None:

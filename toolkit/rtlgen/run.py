@@ -2,7 +2,9 @@
 
 Reports accuracy, agreement with the emulator, cycles (counted in the simulation),
 inferences per second of the simulated hardware at the board clock, area (yosys) and
-modelled power and energy per inference.
+modelled power and energy per inference. The simulated design is the generated RTL, or
+(``hls_verilog``) the Verilog HLS synthesised for the hls4ml accelerator, driven through the
+same harness and device (:mod:`toolkit.rtlgen.hls_verilog`).
 """
 
 from __future__ import annotations
@@ -32,18 +34,31 @@ def simulate(
     fold: Fold = None,
     limit: int | None = None,
     area: bool = True,
+    hls_verilog: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints."""
+    """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints.
+
+    ``hls_verilog``: an :func:`~toolkit.rtlgen.hls_verilog.hls_record` of HLS's Verilog for the
+    same model and plan; it is simulated instead of the generated RTL, and area and power are
+    its own (one unit: HLS's hierarchy is not one module per layer).
+    """
     facts = load_board(board)
     design = generate(model_ir, plan, fold, axis_bits=facts.dma_data_bits)
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
         raise ToolkitError("no test samples to simulate (check --limit and the dataset)")
-    made = build(design, activity=area)
     emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
     codes = emulator.quantize_input(x)
+    if hls_verilog is not None:
+        from toolkit.rtlgen.hls_verilog import open_hls_device
+
+        opened = open_hls_device(hls_verilog["folder"], design, activity=area)
+        made = opened.build
+    else:
+        made = build(design, activity=area)
+        opened = RtlDevice(design, made)
     start = time.perf_counter()
-    with RtlDevice(design, made) as device:
+    with opened as device:
         result = device.predict_codes(codes)
     wall = time.perf_counter() - start
     reference = emulator.predict_codes(codes)
@@ -53,9 +68,11 @@ def simulate(
         "model": model_ir.name,
         "board": facts.name,
         "clock_mhz": facts.clock_mhz,
-        "design_hash": design.key(),  # the hash of every file simulated (the vendor rtl/ folder records it too)
+        # the hash of every file simulated (the vendor rtl/ folder records it too; for HLS, its Verilog's)
+        "design_hash": design.key() if hls_verilog is None else hls_verilog["hash"],
         "plan": {s.name: s.multiplier for s in design.mac_stages()},
-        "lanes": {s.name: s.lanes for s in design.mac_stages()},
+        "lanes": {s.name: s.lanes for s in design.mac_stages()} if hls_verilog is None else None,
+        "hls_verilog": hls_verilog,
         "n": len(x),
         "accuracy": float(np.mean(predicted == y)),
         "bit_exact_samples": agree,
@@ -63,7 +80,8 @@ def simulate(
             "latency": result.latency,
             "interval": result.interval,
             "basis": "simulated (Verilator)",
-            "interval_floor": interval_floor(design),  # closed-form lower bound (the busiest stage)
+            # closed-form lower bound of the generated RTL (the busiest stage); none for HLS's design
+            "interval_floor": interval_floor(design) if hls_verilog is None else None,
         },
         "inferences_per_second": facts.clock_mhz * 1e6 / result.interval,
         "latency_us": result.latency / facts.clock_mhz,
@@ -79,13 +97,20 @@ def simulate(
         from toolkit.rtlgen.area import synthesize
         from toolkit.rtlgen.power import model_power
 
-        utilisation = synthesize(design)
+        activity = result.activity
+        if activity is None:
+            raise ToolkitError("the simulation library was built without toggle activity")
+        if hls_verilog is not None:
+            from toolkit.rtlgen.hls_verilog import UNIT, synthesize_hls
+
+            utilisation = synthesize_hls(hls_verilog["folder"])
+            activity = activity.merged(UNIT)
+        else:
+            utilisation = synthesize(design)
         out["area"] = utilisation.to_json() | {
             "percent": utilisation.percent(facts),
             "board_totals": facts.resources,
         }
-        if result.activity is None:
-            raise ToolkitError("the simulation library was built without toggle activity")
-        out["power"] = model_power(utilisation, result.activity, facts, result.interval).to_json()
-        out["activity"] = result.activity.to_json()
+        out["power"] = model_power(utilisation, activity, facts, result.interval).to_json()
+        out["activity"] = activity.to_json()
     return out
