@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cache import atomic_path
-from toolkit.measure.report import _figure, _plt, _png
+from toolkit.measure.report import _figure, _png
+from toolkit.report.figures import new_figure
 from toolkit.sweep.config import SweepConfig
 
 
@@ -99,8 +100,8 @@ def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
     groups: dict[str, list[tuple[float, float, int]]] = {}
     for p in pts:
         groups.setdefault(_model_name(rows[p[2]]), []).append(p)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     for n, (model, group) in enumerate(sorted(groups.items())):
         colour = f"C{n % 10}"
         ax.scatter([p[0] for p in group], [p[1] for p in group], color=colour, alpha=0.3, s=18)
@@ -117,7 +118,7 @@ def _front_plot(rows: list[dict[str, Any]], metric: Any) -> bytes | None:
     ax.set_ylabel(f"accuracy loss (points, {y_labels.pop()})")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    return _png(fig, plt)
+    return _png(fig)
 
 
 def _model_name(row: dict[str, Any]) -> str:
