@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 
-def check_budget(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    """An accuracy budget is a finite, non-negative number of percentage points (NaN passes a plain range)."""
-    if not math.isfinite(value) or value < 0:
-        raise click.BadParameter(
-            f"--budget {value:g}: expected a finite number of points >= 0 (the accuracy loss allowed)"
-        )
-    return value
+def check_budget(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """An accuracy budget is a finite, non-negative number of points (the API's check: one message)."""
+    from toolkit.api.functions import check_budget as check
+
+    return None if value is None else check(value)
 
 
 model_option = click.option(

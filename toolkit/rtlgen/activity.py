@@ -42,6 +42,12 @@ class Activity:
         m = self.modules.get(instance)
         return m.rate(self.cycles) if m else 0.0
 
+    def merged(self, name: str) -> Activity:
+        """Every instance as one unit ``name`` (a design whose hierarchy is not one module per layer)."""
+        bits = sum(m.bits for m in self.modules.values())
+        toggles = sum(m.toggles for m in self.modules.values())
+        return Activity(self.cycles, {name: ModuleActivity(bits, toggles)})
+
     def to_json(self) -> dict:
         return {
             "cycles": self.cycles,

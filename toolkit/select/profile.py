@@ -8,6 +8,7 @@ import numpy as np
 
 from toolkit.emulator.engine import Emulator
 from toolkit.models import ir
+from toolkit.precision import Precision
 
 MAX_CANDIDATE_BITS = 8  # the multiplier library covers 2..8-bit operands
 
@@ -41,7 +42,7 @@ def profile_model(model_ir: ir.ModelIR, x_calibration: np.ndarray) -> dict[str, 
     for layer in model_ir.mac_layers():
         rows = emulator.mac_operands(codes, layer.name)
         a_prec, w_prec = layer.in_precision, layer.weight_precision
-        a_codes, w_codes = a_prec.codes, w_prec.codes
+        a_codes, w_codes = _full_range(a_prec), _full_range(w_prec)
         p_a = np.bincount(rows.ravel() - a_codes[0], minlength=len(a_codes)) / rows.size
         w = layer.weight_matrix()
         p_w = np.bincount(w.ravel() - w_codes[0], minlength=len(w_codes)) / w.size
@@ -59,3 +60,14 @@ def profile_model(model_ir: ir.ModelIR, x_calibration: np.ndarray) -> dict[str, 
             approximable=max(a_prec.width, w_prec.width) <= MAX_CANDIDATE_BITS,
         )
     return out
+
+
+def _full_range(precision: Precision) -> np.ndarray:
+    """Every code of the type's two's-complement width, ascending, as the multiplier tables index them.
+
+    A symmetric type (``SAT_SYM``, e.g. ``quantized_bits(..., symmetric=1)``) never produces its
+    lowest code, but its operands still occupy ``width`` bits: the histogram keeps that code at
+    probability 0, so histograms and design tables line up and the width is ``log2(len(codes))``.
+    """
+    lowest = -(1 << (precision.width - 1)) if precision.signed else 0
+    return np.arange(lowest, precision.max_code + 1, dtype=np.int64)
