@@ -17,7 +17,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=25
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,meters]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,meters,ga,notebooks,sweep]'
 	touch $(STAMP)
 
 system-deps:

@@ -110,6 +110,26 @@ def conv1d_graph():
     return models.Model(inp, _dense(3)(s))
 
 
+def wide_adds():
+    """Adds of three and four tensors of different precisions; three of them are read by three layers
+    (forks with three consumers), one input is two convolutions deep, another the identity."""
+    from qkeras import QActivation
+    from tensorflow.keras import layers, models
+
+    inp = layers.Input((6, 6, 2))
+    x = QActivation("quantized_bits(5,1,alpha=1)")(inp)
+    a = QActivation("quantized_relu(4,1)")(_conv(2, padding="same")(x))
+    b = QActivation("quantized_bits(6,2,alpha=1)")(_conv(2, padding="same")(a))
+    s = QActivation("quantized_bits(5,1,alpha=1)")(
+        layers.Add()([x, a, b])
+    )  # narrower than the sum: saturates
+    t = QActivation("quantized_bits(6,1,alpha=1)")(layers.Add()([s, x, a, b]))
+    return models.Model(inp, _dense(3)(layers.Flatten()(t)))
+
+
+# models for targeted tests only (not parametrized over every backend test)
+EXTRA_MODELS: dict[str, Callable] = {"wide_adds": wide_adds}
+
 GRAPH_MODELS: dict[str, Callable] = {
     "residual_add": residual_add,
     "subtract_concat": subtract_concat,
@@ -124,7 +144,7 @@ def build_graph(name: str, n: int = 400, seed: int = 0) -> tuple[object, np.ndar
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(seed)
-    model = GRAPH_MODELS[name]()
+    model = (GRAPH_MODELS.get(name) or EXTRA_MODELS[name])()
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         weights = layer.get_weights()

@@ -150,13 +150,26 @@ def test_graph_zoo_models_equal_qkeras_on_the_full_test_set(name):
     assert np.mean(Emulator(model_ir).classify(data.x_test) == data.y_test) > 0.85
 
 
-def test_density_training_on_a_graph_is_refused_with_the_way_out(tmp_path):
+def test_density_on_a_graph_it_cannot_quantize_fails_the_build_naming_the_layer(tmp_path):
+    """Density training walks graphs; a float ReLU after a join (no quantizer of its own, no MAC
+    layer to take a width from) is a one-line error and no build step passes."""
+    import json
+
+    import tensorflow as tf
     from click.testing import CliRunner
 
     from toolkit.cli.main import cli
 
-    args = ["build", "--model", "zoo:mnist1d-resnet", "--quantize", "density", "--to", "quantize",
-            "--out", str(tmp_path / "b")]  # fmt: skip
+    inp = tf.keras.Input((8, 8, 1))
+    x = tf.keras.layers.ReLU()(tf.keras.layers.Conv2D(4, 3, padding="same")(inp))
+    h = tf.keras.layers.Conv2D(4, 3, padding="same")(x)
+    x = tf.keras.layers.ReLU(name="relu_after_add")(tf.keras.layers.Add()([x, h]))
+    out = tf.keras.layers.Dense(10)(tf.keras.layers.Flatten()(x))
+    tf.keras.Model(inp, out).save(tmp_path / "m.keras")
+    args = ["build", "--model", str(tmp_path / "m.keras"), "--data", "digits", "--quantize", "density",
+            "--to", "quantize", "--out", str(tmp_path / "b")]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code != 0
-    assert "walks sequential chains" in result.output and "use --quantize keep" in result.output
+    assert "layer 'relu_after_add' (ReLU) does not follow a Dense/Conv layer" in result.output
+    records = [json.loads(p.read_text()) for p in (tmp_path / "b" / "steps").glob("*.json")]
+    assert all(r["status"] != "passed" for r in records)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
+from toolkit.emulator.engine import Emulator
 from toolkit.errors import ToolkitError
 from toolkit.models.loading import load_keras_file
 from toolkit.models.reader import read_model
@@ -16,7 +17,7 @@ from toolkit.models.reader import read_model
 SUPPORTED = "supported: quantized_bits(bits, integer, alpha=1), quantized_relu(bits, integer)"
 
 
-def _dense_model(kernel_quantizer, activation="quantized_bits(4,1,alpha=1)"):
+def _dense_model(kernel_quantizer, activation="quantized_bits(4,1,alpha=1)", bias="quantized_bits(8,3)"):
     import tensorflow as tf
     from qkeras import QActivation, QDense
 
@@ -24,37 +25,39 @@ def _dense_model(kernel_quantizer, activation="quantized_bits(4,1,alpha=1)"):
         [
             tf.keras.Input((5,)),
             QActivation("quantized_bits(4,1,alpha=1)", name="in_q"),
-            QDense(3, kernel_quantizer=kernel_quantizer, bias_quantizer="quantized_bits(8,3)", name="fc"),
+            QDense(3, kernel_quantizer=kernel_quantizer, bias_quantizer=bias, name="fc"),
             QActivation(activation, name="act"),
         ]
     )
 
 
-def test_kernel_without_alpha_names_qkeras_default_and_what_to_write():
-    with pytest.raises(ToolkitError) as err:
-        read_model(_dense_model("quantized_bits(4,0)"))
-    message = str(err.value)
-    assert message.startswith("layer 'fc' kernel: 'quantized_bits(4,0)' has no alpha, so QKeras gives ")
-    assert (
-        "alpha='auto_po2': a power-of-two scale per output channel that QKeras picks from the weights"
-        in message
+def test_kernel_without_alpha_is_deployed_as_qkeras_computes_it():
+    """QKeras gives a kernel quantizer written without alpha alpha='auto_po2': deployed, and said so."""
+    model = _dense_model("quantized_bits(4,0)")
+    model_ir, _ = read_model(model)
+    assert any(
+        note.startswith("layer 'fc' kernel: quantized_bits(4,0,1,alpha='auto_po2')")
+        for note in model_ir.notes
     )
-    assert message.endswith("write quantized_bits(4,0,alpha=1)")
-    assert "non-power-of-two" not in message
+    x = np.random.default_rng(0).normal(0, 2, (32, 5)).astype(np.float32)
+    np.testing.assert_array_equal(
+        Emulator(model_ir).predict(x), model.predict(x, verbose=0).astype(np.float64)
+    )
 
 
-def test_kernel_without_alpha_in_a_saved_model_still_says_where_auto_po2_comes_from(tmp_path):
-    _dense_model("quantized_bits(4,0)").save(tmp_path / "m.h5", save_format="h5")
+def test_kernel_without_alpha_in_a_saved_model_reads_the_same(tmp_path):
+    model = _dense_model("quantized_bits(4,0)")
+    model.save(tmp_path / "m.h5", save_format="h5")
+    loaded, _ = read_model(load_keras_file(tmp_path / "m.h5"))
+    assert loaded.model_hash() == read_model(model)[0].model_hash()
+
+
+def test_auto_po2_bias_names_where_it_is_accepted():
     with pytest.raises(ToolkitError) as err:
-        read_model(load_keras_file(tmp_path / "m.h5"))
+        read_model(_dense_model("quantized_bits(4,0)", bias="quantized_bits(8,3,alpha='auto_po2')"))
     message = str(err.value)
-    assert (
-        "layer 'fc' kernel: alpha='auto_po2' (written, or QKeras's default for a QDense/QConv kernel"
-        in message
-    )
-    assert (
-        "power-of-two scale per output channel" in message and "write quantized_bits(4,0,alpha=1)" in message
-    )
+    assert message.startswith("layer 'fc' bias: alpha='auto_po2': a power-of-two scale per output channel")
+    assert "alpha='auto_po2' on QDense/QConv/QDepthwiseConv kernels only" in message
 
 
 @pytest.mark.parametrize(
@@ -62,7 +65,6 @@ def test_kernel_without_alpha_in_a_saved_model_still_says_where_auto_po2_comes_f
     [
         ("quantized_bits(4,0,alpha='auto')", "alpha='auto': a floating-point scale per output channel"),
         ("quantized_bits(4,0,alpha=0.5)", "alpha=0.5: a constant factor 0.5 applied after rounding"),
-        ("quantized_bits(4,0,alpha='auto_po2')", "alpha='auto_po2': a power-of-two scale per output channel"),
     ],
 )
 def test_written_alpha_is_described_as_written(written, described):

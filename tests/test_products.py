@@ -10,13 +10,15 @@ from toolkit.emulator.products import FLOAT32_EXACT, exact_matmul
 from toolkit.errors import ToolkitError
 
 
-@pytest.mark.parametrize("magnitude", [7, 2**10, 2**20, 2**24])
+# 7: one float32 GEMM; 2**8: float32 blocks of the fan-in (255 positions); 2**10: float64; 2**20+: int64
+@pytest.mark.parametrize("magnitude", [7, 2**8, 2**10, 2**20, 2**24])
 def test_exact_matmul_is_exact_on_every_path(magnitude):
     rng = np.random.default_rng(magnitude)
     a = rng.integers(-magnitude, magnitude + 1, (33, 600))
     w = rng.integers(-magnitude, magnitude + 1, (600, 11))
     a[0, :] = magnitude
     w[:, 0] = magnitude
+    a[1, :] = -magnitude  # the most negative sums as well
     reference = np.array(
         [[sum(int(x) * int(y) for x, y in zip(row, col, strict=True)) for col in w.T[:2]] for row in a[:3]],
         dtype=object,

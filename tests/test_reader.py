@@ -83,10 +83,10 @@ def test_auto_alpha_is_named():
     model = _seq(
         layers.Input((6,)),
         QActivation("quantized_relu(4,0)", name="q"),
-        QDense(3, kernel_quantizer="quantized_bits(4,0,alpha='auto_po2')", use_bias=False, name="d"),
+        QDense(3, kernel_quantizer="quantized_bits(4,0,alpha='auto')", use_bias=False, name="d"),
     )
     with pytest.raises(
-        ToolkitError, match="layer 'd' kernel: alpha='auto_po2': a power-of-two scale per output channel"
+        ToolkitError, match="layer 'd' kernel: alpha='auto': a floating-point scale per output channel"
     ):
         read_model(model)
 

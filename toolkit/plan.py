@@ -108,13 +108,20 @@ def operand_tag(layer: ir.MacLayer) -> str:
 def design_for(layer: ir.MacLayer, multiplier: str) -> Any:
     """The registry design named ``multiplier`` (short forms completed), checked against the layer."""
     from toolkit.multipliers import MultiplierError, get_design
+    from toolkit.multipliers.design import MAX_BITS, MIN_BITS
 
+    a, w = layer.in_precision, layer.weight_precision
+    if not all(MIN_BITS <= p.width <= MAX_BITS for p in (a, w)):
+        raise ToolkitError(
+            f"layer {layer.name!r} multiplies {a.describe()} activations by {w.describe()} weights; the "
+            f"multiplier library covers {MIN_BITS}..{MAX_BITS}-bit operands, so a plan cannot name this layer "
+            "(leave it out: it stays exact)"
+        )
     name = multiplier if "_" in multiplier else f"{multiplier}_{operand_tag(layer)}"
     try:
         design = get_design(name)
     except MultiplierError as exc:
         raise ToolkitError(f"layer {layer.name!r}: {exc}") from None
-    a, w = layer.in_precision, layer.weight_precision
     if (design.a_bits, design.a_signed, design.w_bits, design.w_signed) != (
         a.width,
         a.signed,

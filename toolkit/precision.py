@@ -205,7 +205,8 @@ class Precision:
 
         Only quantizers that round onto one fixed-point grid map: ``quantized_bits``
         with ``alpha`` 1 (or None) and ``quantized_relu`` without sigmoid or negative
-        slope. Anything else is a ToolkitError naming ``where``, the setting as QKeras
+        slope (a kernel's ``alpha='auto_po2'`` is read onto its layer's grid by
+        :mod:`toolkit.models.po2`, not here). Anything else is a ToolkitError naming ``where``, the setting as QKeras
         holds it (``written``: the quantizer as the user wrote it, if known, tells a
         default apart from a written value) and what to write instead.
         """
@@ -218,7 +219,7 @@ class Precision:
             alpha = quantizer.alpha
             if alpha is not None and not (isinstance(alpha, (int, float)) and float(alpha) == 1.0):
                 raise ToolkitError(f"{where}: {_alpha_problem(quantizer, written)}")
-            _reject_stochastic(quantizer, where)
+            reject_stochastic(quantizer, where)
             keep_negative = bool(quantizer.keep_negative)
             bits, integer = int(quantizer.bits), int(quantizer.integer)
             if bits - keep_negative < 1:
@@ -238,7 +239,7 @@ class Precision:
                 )
             if not quantizer.is_quantized_clip:
                 raise ToolkitError(f"{where}: quantized_relu(is_quantized_clip=False) is not supported")
-            _reject_stochastic(quantizer, where)
+            reject_stochastic(quantizer, where)
             return Precision(int(quantizer.bits), int(quantizer.integer), False, "RND_CONV", "SAT")
         raise ToolkitError(
             f"{where}: {_describe(quantizer)} has no fixed-point deployment in the toolkit; "
@@ -247,8 +248,8 @@ class Precision:
 
 
 SUPPORTED_QUANTIZERS = (
-    "quantized_bits(bits, integer, alpha=1), quantized_relu(bits, integer), and as activations also "
-    "relu and linear"
+    "quantized_bits(bits, integer, alpha=1), quantized_relu(bits, integer), on QDense/QConv/QDepthwiseConv "
+    "kernels also quantized_bits(bits, integer, alpha='auto_po2'), and as activations also relu and linear"
 )
 
 
@@ -292,11 +293,12 @@ def _alpha_problem(quantizer: Any, written: Any) -> str:
         )
     return (
         f"{origin}: {what}; the toolkit deploys quantized_bits with alpha=1 (one fixed-point type per "
-        f"tensor): write {instead}"
+        "tensor), and alpha='auto_po2' on QDense/QConv/QDepthwiseConv kernels only: write "
+        f"{instead}"
     )
 
 
-def _reject_stochastic(quantizer: Any, where: str) -> None:
+def reject_stochastic(quantizer: Any, where: str) -> None:
     if getattr(quantizer, "use_stochastic_rounding", False):
         raise ToolkitError(f"{where}: stochastic rounding cannot be reproduced in hardware; disable it")
     if float(getattr(quantizer, "qnoise_factor", 1.0)) != 1.0:

@@ -33,8 +33,10 @@ def make_vectors(n: int = 40) -> np.ndarray:
 
 
 def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: bool = False,
-                 data_bits: int = 64, runtime: bool = True) -> Path:  # fmt: skip
-    """PKG with manifest, board.json, plan.json, vectors.npz (and a fake .bit/.hwh, the runtime copy)."""
+                 data_bits: int = 64, runtime: bool = True, extra: dict | None = None) -> Path:  # fmt: skip
+    """PKG with manifest, board.json, plan.json, vectors.npz (and a fake .bit/.hwh, the runtime copy).
+
+    ``extra``: more manifest fields (e.g. ``plan_exact``)."""
     from toolkit_overlay.manifest import write_manifest
 
     pkg = Path(root) / "package"
@@ -59,6 +61,6 @@ def make_package(root: Path, n: int = 40, board: str = "pynq-z2", bitstream: boo
         "tools": {"vivado": "2023.2"} if bitstream else {}, "clock_mhz": 100.0,
         "stream": {"data_bits": data_bits, "in": {"code_bits": 6, "signed": True, "codes": 12},
                    "out": {"code_bits": 10, "signed": True, "codes": 4}},
-        "input_shape": [3, 4], "output_shape": [4],
+        "input_shape": [3, 4], "output_shape": [4], **(extra or {}),
     })  # fmt: skip
     return pkg

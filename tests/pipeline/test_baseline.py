@@ -10,7 +10,7 @@ import pytest
 
 from toolkit.errors import ToolkitError
 from toolkit.measure.energy import saving
-from toolkit.measure.run import _energy, check_baseline
+from toolkit.measure.run import check_baseline, energy_section
 
 MANIFEST = SimpleNamespace(raw={"model_hash": "m0", "plan_hash": "p1", "plan_exact": False})
 MEASURED = {"joules": 2e-6, "stderr_j": 1e-7, "label": "measured"}
@@ -32,7 +32,7 @@ def baseline(tmp_path, **changes):
 
 def test_a_matching_baseline_gives_a_measured_saving(tmp_path) -> None:
     base = check_baseline(baseline(tmp_path), "pynq-z2", MANIFEST)
-    out = _energy({"power": {"energy": MEASURED}}, None, base, "base.json")
+    out = energy_section({"power": {"energy": MEASURED}}, None, base, "base.json")
     s = out["saving"]
     assert s["label"] == "measured" and s["value"] == pytest.approx(0.2)
     assert s["stderr"] == pytest.approx(0.8 * ((0.1 / 2) ** 2 + (0.1 / 2.5) ** 2) ** 0.5)
@@ -45,7 +45,7 @@ def test_a_matching_baseline_gives_a_measured_saving(tmp_path) -> None:
         ({"plan__model_hash": "other"}, "measured model 'other', this build's is 'm0'"),
         ({"plan__exact": False}, "plan is not exact"),
         ({"plan": {}}, "measured model None"),
-        ({"format": "toolkit-overlay-results"}, "is not a measure.json"),
+        ({"format": "toolkit-plan"}, "is not a measure.json written by `toolkit measure` nor a results.json"),
         ({"energy": {"plan": None}}, "has no energy per inference"),
     ],
 )
@@ -58,7 +58,7 @@ def test_baseline_of_another_kind_is_refused(tmp_path) -> None:
     base = check_baseline(baseline(tmp_path), "pynq-z2", MANIFEST)
     modelled = {"joules": 2e-6, "stderr_j": None, "label": "modelled"}
     with pytest.raises(ToolkitError, match="holds a measured energy, this run's is modelled"):
-        _energy({"power": {"energy": modelled}}, None, base, "base.json")
+        energy_section({"power": {"energy": modelled}}, None, base, "base.json")
     with pytest.raises(
         ToolkitError, match="a modelled plan energy cannot be compared with a measured baseline"
     ):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
+
+STANDIN = Path(__file__).with_name("standin_tool.py")
 
 STREAM = {
     "data_bits": 64,
@@ -38,3 +42,18 @@ def fake_hls_project(tmp_path: Path) -> Path:
     (fw / "weights" / "w4.h").write_text("// weights\n")
     (fw / "toolkit_accel-1234.so").write_bytes(b"\0")  # the C-sim library: not copied
     return project
+
+
+@pytest.fixture
+def tools(tmp_path, monkeypatch) -> Path:
+    """bin/vitis_hls and bin/vivado stand-ins (standin_tool.py) first on PATH; returns the file their calls go to."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("vitis_hls", "vivado"):
+        exe = bin_dir / name
+        exe.write_text(f"#!{sys.executable}\n" + STANDIN.read_text().replace("__file__", repr(str(STANDIN))))
+        exe.chmod(0o755)
+    calls = tmp_path / "calls.jsonl"
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("STANDIN_CALLS", str(calls))
+    return calls

@@ -4,7 +4,9 @@ Installed by test_synth_step.py as ``bin/vitis_hls`` and ``bin/vivado`` (a sheba
 this interpreter, then this file). It logs each call (argv, cwd) to $STANDIN_CALLS, answers
 ``-version`` with the real tools' banner, sources the generated script under tcl_harness.tcl
 (so the script itself runs) and writes the sample reports where the script asked for them.
-$STANDIN_FAIL=<tool> makes that tool fail like the real one; $STANDIN_TIMING picks the timing report.
+$STANDIN_FAIL=<tool> makes that tool fail like the real one; $STANDIN_TIMING picks the timing report;
+$STANDIN_HLS_VERILOG names a folder of hand-written Verilog that the HLS stand-in copies where HLS
+writes its RTL (<project>/solution1/syn/verilog/).
 """
 
 import json
@@ -66,4 +68,7 @@ else:
     report.mkdir(parents=True, exist_ok=True)
     shutil.copy(DATA / "csynth.xml", report / "csynth.xml")
     (Path(project) / "solution1" / "impl" / "ip").mkdir(parents=True, exist_ok=True)
+    if os.environ.get("STANDIN_HLS_VERILOG"):  # the RTL a real run writes: a hand-written stand-in
+        verilog = Path(project) / "solution1" / "syn" / "verilog"
+        shutil.copytree(os.environ["STANDIN_HLS_VERILOG"], verilog, dirs_exist_ok=True)
     print("INFO: [HLS 200-111] Finished Exporting IP")

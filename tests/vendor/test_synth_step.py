@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -15,29 +13,7 @@ from toolkit.boards import load_board
 from toolkit.errors import ToolkitError
 from toolkit.hlsgen.vendor import generate_vendor_project, synth_step
 
-STANDIN = Path(__file__).with_name("standin_tool.py")
 pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not on PATH")
-
-
-@pytest.fixture
-def tools(tmp_path, monkeypatch) -> Path:
-    """bin/vitis_hls and bin/vivado stand-ins first on PATH; returns the file their calls go to."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name in ("vitis_hls", "vivado"):
-        exe = bin_dir / name
-        exe.write_text(f"#!{sys.executable}\n" + STANDIN.read_text().replace("__file__", repr(str(STANDIN))))
-        exe.chmod(0o755)
-    calls = tmp_path / "calls.jsonl"
-    monkeypatch.setenv("PATH", f"{bin_dir}:{os_path()}")
-    monkeypatch.setenv("STANDIN_CALLS", str(calls))
-    return calls
-
-
-def os_path() -> str:
-    import os
-
-    return os.environ.get("PATH", "")
 
 
 @pytest.fixture

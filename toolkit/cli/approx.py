@@ -68,7 +68,7 @@ from toolkit.cli.options import check_budget, data_option, model_option
     type=click.Choice(["ilp", "ga"]),
     default="ilp",
     show_default=True,
-    help="ilp: FAMES integer program + bisection; ga: NSGA-II baseline.",
+    help="ilp: FAMES integer program + bisection; ga: NSGA-II baseline (pymoo: pip install 'axdnn-toolkit[ga]').",
 )
 @click.option(
     "--trace",
@@ -135,28 +135,28 @@ def approx(
       toolkit approx --model my.h5 --data my.npz --calibration unlabelled.npz --confidence 0.95 --out sel/
       toolkit emulate --model zoo:digits-cnn --plan build/approx/plan.json
     """
-    from toolkit.select.run import approx_model
+    from toolkit.api import select
 
     fams = [f.strip() for f in families.split(",")] if families else None
-    summary = approx_model(
+    summary = select(
         model_spec,
         data_spec,
-        Path(out_dir),
+        out=Path(out_dir),
         budget=budget,
         families=fams,
-        use_cv=not no_cv,
+        cv=not no_cv,
         fold_mean=fold_mean,
-        selector=selector,
-        trace_method=trace_method,
+        method=selector,
+        trace=trace_method,
         seed=seed,
         verbose=not as_json,
-        refine_steps=refine_steps,
+        refine=refine_steps,
         confidence=confidence,
         calibration=calibration,
         split_seed=split_seed,
         certify_fraction=certify_fraction,
         use_cache=not no_cache,
-    )
+    ).to_json()
     if as_json:
         click.echo(json.dumps({k: v for k, v in summary.items() if k not in ("scores", "ladder", "ga")}))
         return

@@ -26,17 +26,23 @@ from toolkit.errors import ToolkitError
               help="The board's Python command, e.g. 'sudo -E /usr/local/share/pynq-venv/bin/python3'.")  # fmt: skip
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Where the results land  [default: PACKAGE/results-HOST.json]")  # fmt: skip
+@click.option("--baseline", type=click.Path(dir_okay=False), default=None,
+              help="An exact build's results.json (from deploy) or measure.json: adds the measured saving.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the results JSON.")
 def deploy(host: str, user: str | None, package: str | None, remote_dir: str, meter: str | None,
-           samples: int | None, python: str, out: str | None, as_json: bool) -> None:  # fmt: skip
+           samples: int | None, python: str, out: str | None, baseline: str | None, as_json: bool) -> None:  # fmt: skip
     """Run an overlay package on a PYNQ board over SSH (system ssh/scp) and fetch its results.
 
     Exit status 3 when the board's outputs differ from the emulator's (results are fetched first).
+
+    The results of an exact build are a --baseline for `toolkit deploy` and `toolkit measure`:
+    same board, same model hash, exact plan, same kind of energy (measured or modelled) are checked.
 
     \b
     Examples:
       toolkit deploy --host pynq --user xilinx --package builds/digits/package
       toolkit deploy --host 192.168.2.99 --meter scpi:/dev/ttyUSB0,115200 --samples 200
+      toolkit deploy --host pynq --package builds/approx/package --baseline builds/exact/package/results-pynq.json
     """
     from toolkit.measure.deploy import deploy as run_deploy
 
@@ -45,7 +51,7 @@ def deploy(host: str, user: str | None, package: str | None, remote_dir: str, me
         args += ["--meter", meter]
     if samples is not None:
         args += ["--samples", str(samples)]
-    done = run_deploy(host, _package(package), user, remote_dir, out, args, python)
+    done = run_deploy(host, _package(package), user, remote_dir, out, args, python, baseline=baseline)
     if as_json:
         click.echo(json.dumps(done.results))
         return
@@ -58,6 +64,10 @@ def deploy(host: str, user: str | None, package: str | None, remote_dir: str, me
         e = r["power"]["energy"]
         error = "" if e.get("stderr_j") is None else f" +- {1e6 * e['stderr_j']:.3f}"
         click.echo(f"energy/inference ({r['power']['label']}) {1e6 * e['joules']:.3f}{error} uJ")
+    saving = (r.get("energy") or {}).get("saving") or {}
+    if saving.get("value") is not None:
+        error = "" if saving.get("stderr") is None else f" +- {100 * saving['stderr']:.2f}"
+        click.echo(f"energy saving ({saving['label']}, vs {baseline}) {100 * saving['value']:.2f}{error} %")
     click.echo(f"results: {done.results_path}")
 
 

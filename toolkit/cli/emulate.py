@@ -7,7 +7,7 @@ import json
 import click
 
 from toolkit.cli.options import data_option, fold_batchnorm_option, model_option
-from toolkit.emulator.run import emulate_dataset
+from toolkit.emulator.approx import METHODS
 from toolkit.models.agreement import agreement_from_json
 
 
@@ -23,7 +23,7 @@ from toolkit.models.agreement import agreement_from_json
 )
 @click.option(
     "--method",
-    type=click.Choice(["auto", "gather", "onehot", "lowrank"]),
+    type=click.Choice(list(METHODS)),
     default="auto",
     show_default=True,
     help="How approximate products are emulated (all bit-exact; gather is the reference).",
@@ -55,15 +55,17 @@ def emulate(
       toolkit emulate --model my_model.h5 --data my_data.npz
       toolkit emulate --plan plan.json          # approximate multipliers from a plan
     """
-    result = emulate_dataset(
+    from toolkit.api import emulate as run
+
+    result = run(
         model_spec,
         data_spec,
         limit=limit,
         verbose=not as_json,
-        plan_path=plan_path,
+        plan=plan_path,
         method=method,
         fold_batchnorm=fold_batchnorm,
-    )
+    ).to_json()
     if as_json:
         click.echo(json.dumps(result))
         return

@@ -65,7 +65,9 @@ def _register() -> None:
     from toolkit.cli.measure import measure
     from toolkit.cli.multipliers import multipliers
     from toolkit.cli.quantize import quantize
+    from toolkit.cli.report import report
     from toolkit.cli.sim import sim
+    from toolkit.cli.sweep import sweep
     from toolkit.cli.zoo import zoo
 
     cli.add_command(approx)
@@ -77,7 +79,9 @@ def _register() -> None:
     cli.add_command(measure)
     cli.add_command(multipliers)
     cli.add_command(quantize)
+    cli.add_command(report)
     cli.add_command(sim)
+    cli.add_command(sweep)
     cli.add_command(zoo)
 
 

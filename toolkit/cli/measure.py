@@ -6,7 +6,7 @@ import json
 
 import click
 
-from toolkit.errors import HardwareMismatch
+from toolkit.cli.options import power_sample_options
 
 
 @click.command()
@@ -22,13 +22,15 @@ from toolkit.errors import HardwareMismatch
               help="Power readings per phase (idle, then under load).")  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Run only the first N test vectors.")
 @click.option("--baseline", type=click.Path(dir_okay=False), default=None,
-              help="measure.json of an exact build (same board, same model, same kind of energy), for the "
+              help="measure.json, or board results.json from `toolkit deploy`, of an exact build (same board, "
+              "same model, same kind of energy), for the "
               "measured saving on a board; in simulation the exact design is modelled here.")  # fmt: skip
 @click.option("--closed-loop", is_flag=True,
               help="While the measured accuracy loss breaks --budget, re-select with a tighter budget, "
               "rebuild and measure again (rounds go to DIR/closed_loop.json).")  # fmt: skip
 @click.option("--budget", type=float, default=None,
               help="Accuracy loss allowed on the hardware, points  [default: the build's --budget]")  # fmt: skip
+@power_sample_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def measure(
     build_dir: str,
@@ -39,6 +41,8 @@ def measure(
     baseline: str | None,
     closed_loop: bool,
     budget: float | None,
+    power_samples: int | None,
+    power_seed: int,
     as_json: bool,
 ) -> None:
     """Measure a build's accelerator: accuracy, agreement with the emulator, latency, power, energy.
@@ -49,8 +53,9 @@ def measure(
     standard error; in simulation it is MODELLED from the generated RTL's toggle activity,
     for the plan and the exact design by one function on the same samples. Every number
     says whether it is measured, simulated or modelled and which design it describes.
-    --baseline must be a measure.json of an exact build of the same model on the same
-    board, of the same kind (measured or modelled). Results: DIR/measure.json, DIR/measure.html.
+    --baseline must be a measure.json, or a board results.json fetched by `toolkit deploy`, of an
+    exact build of the same model on the same board, of the same kind (measured or modelled).
+    Results: DIR/measure.json, DIR/measure.html.
 
     \b
     Examples:
@@ -61,17 +66,15 @@ def measure(
     """
     from rich.console import Console
 
-    from toolkit.measure.run import measure_build
+    from toolkit.api import check_measurement
+    from toolkit.api import measure as run
 
     console = Console(stderr=True)
-
-    def run() -> dict:
-        return measure_build(build_dir, target, meter, samples, limit, baseline, log=console.print)
-
-    if closed_loop:
-        result = _closed_loop(build_dir, budget, run, console.print)
-    else:
-        result = run()
+    result = run(
+        build_dir, target=target, meter=meter, samples=samples, limit=limit, baseline=baseline,
+        closed_loop=closed_loop, budget=budget, power_samples=power_samples, power_seed=power_seed,
+        check=False, log=console.print,
+    ).to_json()  # fmt: skip
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     elif closed_loop:
@@ -81,27 +84,7 @@ def measure(
         click.echo(f"closed loop: {result['outcome']}")
     else:
         _print(result)
-    final = result["rounds"][-1] if closed_loop else {"mismatches": result["agreement"]["mismatches"]}
-    if final.get("mismatches"):
-        raise HardwareMismatch(
-            f"the {result.get('target', 'measured')} hardware disagrees with the emulator on {final['mismatches']} "
-            "samples (results written): a hardware, bitstream or generator defect"
-        )
-
-
-def _closed_loop(build_dir: str, budget: float | None, run, log) -> dict:  # noqa: ANN001
-    from toolkit.measure.closed_loop import closed_loop
-    from toolkit.pipeline.build import build
-    from toolkit.pipeline.engine import BuildConfig, read_build_json
-
-    stored = read_build_json(build_dir)
-    config = BuildConfig.from_json(stored)
-
-    def rebuild(selection_budget: float) -> None:
-        build(BuildConfig(**(config.to_json() | {"budget": selection_budget})), build_dir, log=log)
-
-    user = config.budget if budget is None else budget
-    return closed_loop(build_dir, user, run, rebuild, config.budget, log=log)
+    check_measurement(result)
 
 
 def _energy_text(e: dict) -> str:
@@ -134,6 +117,9 @@ def _print(r: dict) -> None:
         click.echo(
             f"energy exact  {_energy_text(e['exact'])}, {e['exact'].get('design') or e['exact'].get('source', '')})"
         )
+    sampling = (r.get("power") or {}).get("sampling")
+    if sampling:
+        click.echo(f"              ± = sampling standard error over batches: {sampling['basis']}")
     s = e["saving"]
     if s["value"] is not None:
         predicted = s["predicted_selection"]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import click
 
 
-def check_budget(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    """An accuracy budget is a finite, non-negative number of percentage points (NaN passes a plain range)."""
-    if not math.isfinite(value) or value < 0:
-        raise click.BadParameter(
-            f"--budget {value:g}: expected a finite number of points >= 0 (the accuracy loss allowed)"
-        )
-    return value
+def check_budget(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """An accuracy budget is a finite, non-negative number of points (the API's check: one message)."""
+    from toolkit.api.functions import check_budget as check
+
+    return None if value is None else check(value)
 
 
 model_option = click.option(
@@ -35,3 +31,36 @@ fold_batchnorm_option = click.option(
     help="Fold BatchNormalization into the preceding layer's re-quantized weights (the classic deploy-time "
     "rewrite; it changes results, reported as agreement with your model) instead of deploying it exactly.",
 )
+
+
+class PowerSamples(click.ParamType):
+    """``--power-samples``: a count >= 2 of samples that count toggles, or ``all``."""
+
+    name = "N|all"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value  # type: ignore[return-value]
+        text = str(value).strip().lower()
+        if text == "all":
+            return None
+        if text.isdigit() and int(text) >= 2:
+            return int(text)
+        self.fail(f"{value!r}: expected a whole number of samples >= 2 or 'all'", param, ctx)
+
+
+def power_sample_options(func: object) -> object:
+    """``--power-samples`` and ``--power-seed``: toggle counting (modelled power) on a seeded sample."""
+    from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
+
+    func = click.option(
+        "--power-seed", type=int, default=0, show_default=True, help="Seed of the --power-samples draw."
+    )(func)
+    return click.option(
+        "--power-samples",
+        type=PowerSamples(),
+        default=str(DEFAULT_POWER_SAMPLES),
+        show_default=True,
+        help="Count toggle activity (modelled power) on this many samples, drawn with --power-seed; 'all' "
+        "counts every sample (slow on large designs). Agreement and cycles always use every sample.",
+    )(func)

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from toolkit.density.rules import ROUNDINGS, UpdateRule
-from toolkit.density.train import LOGIT_POLICIES, DensityConfig
+from toolkit.density.rules import ROUNDINGS
+from toolkit.density.train import LOGIT_POLICIES
 
 
 @click.command()
@@ -98,27 +98,13 @@ def quantize(
       toolkit quantize --model zoo:digits-cnn --out runs/two --max-updates 2
       toolkit quantize --model my_float.h5 --data my_data.npz --out runs/mine --json
     """
-    from toolkit.density.run import quantize as run_quantize
+    from toolkit.api import quantize as run_quantize
 
-    rule = UpdateRule(
-        start_bits=start_bits,
-        min_bits=min_bits,
-        rounding=rounding,  # type: ignore[arg-type]
-        update_start=update_start,
-        settle_tol=settle_tol,
-    )
-    config = DensityConfig(
-        rule=rule,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        seed=seed,
-        prune=prune,
-        input_bits=input_bits,
-        logit=logit,  # type: ignore[arg-type]
-        max_updates=max_updates,
-    )
-    doc = run_quantize(model_spec, data_spec, out_dir, config, verbose=not as_json)
+    doc = run_quantize(
+        model_spec, data_spec, out=out_dir, epochs=epochs, start_bits=start_bits, min_bits=min_bits, prune=prune,
+        rounding=rounding, update_start=update_start, settle_tol=settle_tol, logit=logit, max_updates=max_updates,
+        input_bits=input_bits, seed=seed, batch_size=batch_size, learning_rate=learning_rate, verbose=not as_json,
+    ).to_json()  # fmt: skip
     if as_json:
         summary = {k: doc[k] for k in ("source", "epochs_run", "stop_reason", "accuracy", "cost")}
         summary["bits"] = {layer["name"]: layer["bits"] for layer in doc["layers"]}

@@ -6,12 +6,13 @@ import json
 
 import click
 
-from toolkit.errors import HardwareMismatch, ToolkitError
+from toolkit.cli.options import power_sample_options
 
 
 @click.command()
 @click.option("--build", "build_dir", type=click.Path(file_okay=False), default=None,
-              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json.")  # fmt: skip
+              help="A build folder (model.h5, build.json, optional plan.json); results go to DIR/sim.json. "
+              "An hls4ml build whose rtl step ran Vitis HLS simulates that HLS Verilog again.")  # fmt: skip
 @click.option("--model", "model_spec", default=None, help="zoo:NAME or a .h5/.keras model (without --build).")
 @click.option(
     "--data", "data_spec", default=None, help="digits, mnist1d or an .npz  [default: the zoo model's]"
@@ -28,6 +29,7 @@ from toolkit.errors import HardwareMismatch, ToolkitError
 @click.option(
     "--no-area", is_flag=True, help="Skip yosys area and the power model (faster; no toggle counting)."
 )
+@power_sample_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def sim(
     build_dir: str | None,
@@ -38,13 +40,16 @@ def sim(
     fold: int | None,
     limit: int | None,
     no_area: bool,
+    power_samples: int | None,
+    power_seed: int,
     as_json: bool,
 ) -> None:
     """Simulate the accelerator's RTL (Verilator) on the test split.
 
     Prints accuracy (and bit-exactness against the emulator), cycles per inference
     (measured and as the generator predicts), inferences per second of the simulated
-    hardware at the board clock, yosys area, and MODELLED power and energy per inference.
+    hardware at the board clock, yosys area, and MODELLED power and energy per inference
+    (toggles counted on --power-samples samples, with the standard error of that sample).
     Exit status 3 when the RTL disagrees with the emulator on any sample (2: bad input).
 
     \b
@@ -53,43 +58,18 @@ def sim(
       toolkit sim --model zoo:digits-cnn --limit 100 --json
       toolkit sim --model zoo:mnist1d-cnn --plan plan.json --fold 4
     """
-    from toolkit.models.datasets import load_dataset
-    from toolkit.models.loading import default_dataset_for, load_model
-    from toolkit.models.reader import read_model
-    from toolkit.plan import load_plan
-    from toolkit.rtlgen.run import simulate
+    from toolkit.api import check_sim
+    from toolkit.api import sim as run
 
-    if build_dir is not None:
-        if model_spec or data_spec or plan_path:
-            raise ToolkitError(
-                "--build takes the model, data and plan from the folder: drop --model/--data/--plan"
-            )
-        if board is not None:
-            raise ToolkitError("--build takes the board from DIR/build.json: drop --board")
-        from toolkit.rtlgen.build_dir import sim_step
-
-        result = sim_step(build_dir, limit, fold, area=not no_area)
-    else:
-        model_spec = model_spec or "zoo:digits-cnn"
-        data_spec = data_spec or default_dataset_for(model_spec)
-        if data_spec is None:
-            raise ToolkitError(
-                f"--data is required for model {model_spec!r} (digits, mnist1d or an .npz path)"
-            )
-        data = load_dataset(data_spec)
-        model_ir, _ = read_model(load_model(model_spec, verbose=not as_json))
-        plan = load_plan(plan_path, model_ir) if plan_path else None
-        result = simulate(model_ir, data, plan, board or "pynq-z2", fold, limit, area=not no_area)
-        result["source"] = model_spec
+    result = run(
+        model_spec, data_spec, build=build_dir, plan=plan_path, board=board, fold=fold, limit=limit,
+        area=not no_area, power_samples=power_samples, power_seed=power_seed, check=False, verbose=not as_json,
+    ).to_json()  # fmt: skip
     if as_json:
         click.echo(json.dumps(result))
     else:
         _print(result)
-    if result["bit_exact_samples"] != result["n"]:
-        raise HardwareMismatch(
-            f"the simulated RTL disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
-            f"{result['n']} samples: a generator defect"
-        )
+    check_sim(result)
 
 
 def _print(r: dict) -> None:
@@ -98,12 +78,21 @@ def _print(r: dict) -> None:
 
     c = r["cycles"]
     t = Table(title=f"RTL simulation (Verilator) of {r['source']} on {r['board']}", show_header=False)
+    design = r.get("design") or {}
+    if design:
+        t.add_row(
+            "design simulated",
+            design["simulated"] + (f"  NOTE: {design['note']}" if design.get("note") else ""),
+        )
     t.add_row("accuracy", f"{100 * r['accuracy']:.2f} %  ({r['n']} samples)")
     t.add_row("bit-exact vs emulator", f"{r['bit_exact_samples']}/{r['n']} samples")
-    t.add_row("multipliers", ", ".join(f"{k}: {v} x{r['lanes'][k]}" for k, v in r["plan"].items()))
+    lanes = r.get("lanes") or {}  # the generated RTL's folding; none for the HLS design
     t.add_row(
-        "cycles / inference", f"{c['interval']:.0f} (simulated; closed-form floor {c['interval_floor']})"
+        "multipliers",
+        ", ".join(f"{k}: {v}" + (f" x{lanes[k]}" if k in lanes else "") for k, v in r["plan"].items()),
     )
+    floor = "" if c.get("interval_floor") is None else f"; closed-form floor {c['interval_floor']}"
+    t.add_row("cycles / inference", f"{c['interval']:.0f} (simulated{floor})")
     t.add_row("latency", f"{c['latency']} cycles = {r['latency_us']:.1f} us (simulated)")
     t.add_row(
         "inferences / s",
@@ -119,9 +108,19 @@ def _print(r: dict) -> None:
                 f"  {name}", f"{layer['lut']:.0f} LUT, {layer['ff']:.0f} FF, {layer['bram36']:g} BRAM36"
             )
         w = r["power"]
-        t.add_row("power (MODELLED)", f"{1e3 * w['dynamic_w']:.2f} mW dynamic + {w['static_w']:.2f} W static")
+        s = w["sampling"]
+        t.add_row("power (MODELLED)", f"{1e3 * w['dynamic_w']:.2f} mW dynamic{_pm(w['dynamic_stderr_w'], 1e3, 'mW')} "
+                  f"+ {w['static_w']:.2f} W static")  # fmt: skip
         t.add_row("energy / inference (MODELLED)", f"{1e6 * w['energy_per_inference_j']:.3f} uJ "
-                  f"({1e9 * w['dynamic_energy_per_inference_j']:.1f} nJ dynamic)")  # fmt: skip
+                  f"({1e9 * w['dynamic_energy_per_inference_j']:.1f}{_pm(w['energy_stderr_j'], 1e9, 'nJ')} dynamic)")  # fmt: skip
+        t.add_row("  toggle sample", f"{s['basis']}; ± = {s['error_note']}")
     else:
         t.add_row("area, power", "skipped (--no-area)")
     Console().print(t)
+
+
+def _pm(error: float | None, scale: float, unit: str) -> str:
+    """`` ± e unit (sampling s.e.)`` for a modelled figure with a sampling error, else its unit alone."""
+    if error is None:
+        return f" {unit}"
+    return f" ± {scale * error:.2f} {unit} (sampling s.e.)"

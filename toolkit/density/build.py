@@ -48,7 +48,7 @@ def input_quantizer(node: Node, bits: int) -> str:
 
 
 def node_widths(spec: NetSpec, bits: Mapping[str, int]) -> dict[int, int]:
-    """Node index -> width, for MAC layers and the activations that follow them."""
+    """Node index -> width, for MAC layers and their own activations (fixed quantizers keep theirs)."""
     out: dict[int, int] = {}
     for unit in spec.units():
         out[unit.mac] = bits[unit.name]
@@ -58,45 +58,69 @@ def node_widths(spec: NetSpec, bits: Mapping[str, int]) -> dict[int, int]:
 
 
 def build_model(spec: NetSpec, bits: Mapping[str, int], input_bits: int) -> Any:
-    """A fresh QKeras Sequential at these widths with the recipe's float weights set."""
+    """A fresh QKeras model at these widths with the recipe's float weights set: a Sequential for a
+    chain, a functional model (each layer reading the recipes it names) for a graph."""
     import tensorflow as tf
-    from qkeras import QActivation, QConv1D, QConv2D, QDense
 
-    classes = {"QDense": QDense, "QConv1D": QConv1D, "QConv2D": QConv2D, "QActivation": QActivation}
     missing = [u.name for u in spec.units() if u.name not in bits]
     if missing:
         raise ToolkitError(f"no width given for layer(s) {', '.join(missing)}")
     widths = node_widths(spec, bits)
-    model = tf.keras.Sequential(name=spec.name)
+    layers = [_layer(node, widths.get(index), input_bits) for index, node in enumerate(spec.nodes)]
     # Not "input": hls4ml reserves that layer name.
-    model.add(tf.keras.layers.Input(spec.input_shape, name="model_input"))
-    for index, node in enumerate(spec.nodes):
-        config = dict(node.config)
-        if node.role == "input":
-            config["activation"] = input_quantizer(node, input_bits)
-        elif node.role == "act":
-            config["activation"] = activation_quantizer(node, widths[index])
-        elif node.role == "mac":
-            config["kernel_quantizer"] = weight_quantizer(node, widths[index])
-            config["bias_quantizer"] = bias_quantizer(node, widths[index])
-        cls = classes.get(node.cls) or getattr(tf.keras.layers, node.cls)
-        model.add(cls(**config) if node.role in ("input", "act", "mac") else cls.from_config(config))
-    for node, layer in zip(spec.nodes, model.layers, strict=True):
+    inp = tf.keras.layers.Input(spec.input_shape, name="model_input")
+    if spec.is_graph:
+        tensors: dict[str, Any] = {}
+        for node, layer in zip(spec.nodes, layers, strict=True):
+            args = [tensors[name] for name in node.inputs] or [inp]
+            tensors[node.name] = layer(args if len(args) > 1 else args[0])
+        model = tf.keras.Model(inp, tensors[spec.nodes[-1].name], name=spec.name)
+    else:
+        model = tf.keras.Sequential(name=spec.name)
+        model.add(inp)
+        for layer in layers:
+            model.add(layer)
+    for node in spec.nodes:
         if node.weights is not None:
-            layer.set_weights(node.weights)
+            model.get_layer(node.name).set_weights(node.weights)
     return model
+
+
+def _layer(node: Node, width: int | None, input_bits: int) -> Any:
+    """One recipe as a Keras layer: quantizers at ``width`` for MAC layers and their activations."""
+    import tensorflow as tf
+    from qkeras import QActivation, QConv1D, QConv2D, QDense, QDepthwiseConv2D
+
+    classes = {"QDense": QDense, "QConv1D": QConv1D, "QConv2D": QConv2D, "QDepthwiseConv2D": QDepthwiseConv2D,
+               "QActivation": QActivation}  # fmt: skip
+    config = dict(node.config)
+    if node.role == "input":
+        config["activation"] = input_quantizer(node, input_bits)
+    elif node.role == "act":
+        config["activation"] = activation_quantizer(node, width)
+    elif node.role == "mac":
+        kernel = "depthwise_quantizer" if node.cls == "QDepthwiseConv2D" else "kernel_quantizer"
+        config[kernel] = weight_quantizer(node, width)
+        config["bias_quantizer"] = bias_quantizer(node, width)
+    cls = classes.get(node.cls) or getattr(tf.keras.layers, node.cls)
+    return cls(**config) if node.role in ("input", "act", "mac", "fixed") else cls.from_config(config)
 
 
 def capture_weights(spec: NetSpec, model: Any) -> None:
     """Copy the trained float weights of ``model`` back into ``spec`` (before a rebuild)."""
-    for node, layer in zip(spec.nodes, model.layers, strict=True):
+    for node in spec.nodes:
         if node.weights is not None:
-            node.weights = [np.asarray(w) for w in layer.get_weights()]
+            node.weights = [np.asarray(w) for w in model.get_layer(node.name).get_weights()]
 
 
 def prune_unit(spec: NetSpec, unit: Unit, keep: Sequence[int]) -> None:
     """Keep only output channels ``keep`` of ``unit`` (and the matching inputs of the next MAC layer)."""
     units = spec.units()
+    if spec.is_graph:
+        raise ToolkitError(
+            f"model {spec.name!r} is a graph: pruning removes channels along a chain, and a join ties the "
+            "channels of its inputs together; train without pruning"
+        )
     if unit.name == units[-1].name:
         raise ToolkitError(f"layer {unit.name!r} produces the logits; its outputs cannot be pruned")
     keep = np.asarray(sorted(keep), dtype=np.int64)

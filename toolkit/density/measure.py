@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.density.spec import NetSpec
+from toolkit.density.spec import INPUT, NetSpec, unsigned_quantizer
 
-INPUT = "input"
+__all__ = ["INPUT", "Density", "density_callback", "density_probe", "measure_density"]
 
 
 @dataclass
@@ -28,14 +28,20 @@ class Density:
 
 
 def density_probe(model: Any, spec: NetSpec) -> tuple[Any, list[str]]:
-    """A Keras model returning the input quantizer's output and each measured activation."""
+    """A Keras model returning the input quantizer's output and each measured activation: every MAC
+    layer's own (by the layer's name) and every fixed ReLU-like quantizer's (by its name; logged and
+    followed by a MAC layer without its own activation, see :meth:`NetSpec.feeding`)."""
     import tensorflow as tf
 
-    names, outputs = [INPUT], [model.layers[0].output]
+    names, outputs = [INPUT], [model.get_layer(spec.nodes[0].name).output]
     for unit in spec.units():
         if unit.act is not None:
             names.append(unit.name)
-            outputs.append(model.layers[unit.act].output)
+            outputs.append(model.get_layer(spec.nodes[unit.act].name).output)
+    for node in spec.fixed():
+        if unsigned_quantizer(node):
+            names.append(node.name)
+            outputs.append(model.get_layer(node.name).output)
     return tf.keras.Model(model.inputs, outputs), names
 
 

@@ -1,8 +1,9 @@
 """What a run leaves in its output folder: the model, ``precision.json`` and a plot.
 
 ``precision.json`` (format ``toolkit-density/1``) holds, per MAC layer, the final
-width, its quantizers, MACs and bit-operations, and the per-epoch AD and width
-trajectories; per epoch, the loss, accuracy, AD, widths and what happened; and the
+width, the rule that set it, its quantizers, MACs and bit-operations, and the per-epoch
+AD and width trajectories; the quantizers no rule applies to (``fixed``: after a join or
+pooling, signed ones) with their densities; per epoch, the loss, accuracy, AD, widths and what happened; and the
 cost summary (bit-operations vs uniform 16 and 8 bits). Every file is written
 atomically, and ``precision.json`` last, so a folder that has it is complete.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from toolkit.cache import atomic_path, write_atomic_json
 from toolkit.density.measure import INPUT
+from toolkit.density.spec import Unit
 from toolkit.density.train import DensityResult
 
 FORMAT = "toolkit-density/1"
@@ -39,6 +41,7 @@ def precision_document(result: DensityResult, evaluation: dict, source: dict) ->
                 "weight_precision": precisions[unit.name]["weight"],
                 "input_precision": precisions[unit.name]["input"],
                 "activation": result.spec.nodes[unit.act].name if unit.act is not None else None,
+                "width_rule": width_rule(result, unit),
                 "bw": row["bw"],
                 "ba": row["ba"],
                 "macs": row["macs"],
@@ -64,6 +67,16 @@ def precision_document(result: DensityResult, evaluation: dict, source: dict) ->
             "bits_history": [r.input_bits for r in records],
         },
         "layers": layers,
+        "fixed": [
+            {
+                "name": node.name,
+                "after": ", ".join(node.inputs),
+                "quantizer": node.config["activation"],
+                "rule": "none: not a MAC layer's own ReLU, keeps its quantizer",
+                "ad": [r.ad.get(node.name) for r in records],
+            }
+            for node in result.spec.fixed()
+        ],
         "epochs": [
             {
                 "epoch": r.epoch,
@@ -85,15 +98,23 @@ def precision_document(result: DensityResult, evaluation: dict, source: dict) ->
     }
 
 
+def width_rule(result: DensityResult, unit: Unit) -> str:
+    """How a MAC layer's width was set: its own activation's density, or (no ReLU of its own) the
+    density of the activation feeding it, or kept (``--logit fixed``)."""
+    if unit.act is not None:
+        return f"activation density of its own activation {result.spec.nodes[unit.act].name!r}"
+    if result.config.logit == "fixed":
+        return "none: no activation of its own, kept at the start width (logit policy 'fixed')"
+    return f"activation density of the activation feeding it ({result.spec.feeding(unit)!r})"
+
+
 def plot_trajectories(result: DensityResult, path: Path) -> None:
     """Bit-widths (top) and AD (bottom) per layer over epochs, update epochs marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from toolkit.report.figures import new_figure
 
     epochs = [r.epoch for r in result.records]
-    fig, (ax_bits, ax_ad) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    fig = new_figure((7, 6))
+    (ax_bits, ax_ad) = fig.subplots(2, 1, sharex=True)
     styles = ["-", "--", ":", "-."]
     for i, unit in enumerate(result.spec.units()):
         width = 2.5 - 0.4 * (i % 4)  # equal widths overlap: later layers drawn thinner, dashed
@@ -122,7 +143,6 @@ def plot_trajectories(result: DensityResult, path: Path) -> None:
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(os.fspath(tmp), format="png", dpi=110)
-    plt.close(fig)
 
 
 def write_outputs(out_dir: Path, result: DensityResult, evaluation: dict, source: dict) -> dict:

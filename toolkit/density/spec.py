@@ -1,7 +1,9 @@
 """A network as a list of layer recipes, so it can be rebuilt at any bit-widths and channel counts.
 
-Three sources give the same canonical chain ``input quantizer, (MAC, [BN], ReLU, [pool,
-flatten, dropout])*, MAC(logits)``:
+Three sources give the same canonical form, the input quantizer then ``(MAC, [BN], ReLU,
+[pool, flatten, dropout])*, MAC(logits)``, as a chain or as a graph (each recipe names the
+recipes it reads, in topological order; joins ``Add``/``Subtract``/``Concatenate``, average
+and global pooling, zero padding and reshapes pass through):
 
 * a zoo recipe (``ZooEntry.build``), trained from scratch: its initial weights are kept;
 * a QKeras model: its quantizers are replaced, its trained float weights carried over;
@@ -9,6 +11,11 @@ flatten, dropout])*, MAC(logits)``:
   ``quantized_relu`` and an input quantizer is added if missing. The integer bits of
   the new quantizers come from the observed ranges (weights: max |w|; activations and
   input: the 99.9th percentile on the training data).
+
+A MAC layer's ReLU (its *activation*) is the quantizer right after it (or after its
+BatchNormalization) when that is its only reader. Any other quantizer of a QKeras model (a
+signed ``quantized_bits`` after a MAC, a ``quantized_relu`` after a join or a pooling) is a
+*fixed* recipe: it has no activation-density rule and keeps its quantizer.
 
 A recipe holds QKeras integer bits (``quantized_bits(b, i)`` spans ``[-2^i, 2^i)``,
 ``quantized_relu(b, i)`` spans ``[0, 2^i)``); widths are applied at build time.
@@ -25,17 +32,28 @@ import numpy as np
 from toolkit.errors import ToolkitError
 from toolkit.precision import Precision
 
-Role = Literal["input", "mac", "act", "bn", "pass"]
-MAC_KINDS = {"Dense": "QDense", "Conv1D": "QConv1D", "Conv2D": "QConv2D"}
-MAC_KINDS.update({q: q for q in ("QDense", "QConv1D", "QConv2D")})
-PASS_KINDS = ("MaxPooling1D", "MaxPooling2D", "Flatten", "Dropout")
+Role = Literal["input", "mac", "act", "bn", "pass", "fixed", "join"]
+MAC_KINDS = {
+    "Dense": "QDense",
+    "Conv1D": "QConv1D",
+    "Conv2D": "QConv2D",
+    "DepthwiseConv2D": "QDepthwiseConv2D",
+}
+MAC_KINDS.update({q: q for q in ("QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D")})
+PASS_KINDS = ("MaxPooling1D", "MaxPooling2D", "Flatten", "Dropout", "AveragePooling1D", "AveragePooling2D",
+              "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+              "ZeroPadding1D", "ZeroPadding2D", "Reshape")  # fmt: skip
+JOIN_KINDS = ("Add", "Subtract", "Concatenate")
 SUPPORTED = (
-    "Dense/Conv1D/Conv2D or QDense/QConv1D/QConv2D (channels_last, dilation 1), ReLU/Activation('relu')/"
-    "QActivation(quantized_relu) after them, BatchNormalization after a MAC layer, MaxPooling1D/2D, "
-    "Flatten, Dropout, a leading QActivation input quantizer, a trailing softmax/linear Activation"
+    "Dense/Conv1D/Conv2D/DepthwiseConv2D or QDense/QConv1D/QConv2D/QDepthwiseConv2D (channels_last, "
+    "dilation 1), ReLU/Activation('relu')/QActivation(quantized_relu) after them, BatchNormalization after a "
+    "MAC layer, other QActivation quantizers (kept as they are), MaxPooling/AveragePooling/GlobalAveragePooling/"
+    "GlobalMaxPooling 1D/2D, ZeroPadding1D/2D, Reshape, Flatten, Dropout, Add, Subtract, Concatenate, a "
+    "leading QActivation input quantizer, a trailing softmax/linear Activation"
 )
-MAC_KEYS = ("name", "units", "filters", "kernel_size", "strides", "padding", "use_bias")
+MAC_KEYS = ("name", "units", "filters", "kernel_size", "strides", "padding", "use_bias", "depth_multiplier")
 DEFAULT_BIAS_INTEGER = 3
+INPUT = "input"  # the input quantizer's key in density readings
 RANGE_QUANTILE = 99.9
 
 
@@ -50,6 +68,7 @@ class Node:
     integer: int = 0  # input quantizer / activation / kernel integer bits (QKeras convention)
     signed: bool = False  # input quantizer only: quantized_bits (True) or quantized_relu (False)
     bias_integer: int = DEFAULT_BIAS_INTEGER
+    inputs: tuple[str, ...] = ()  # the recipes it reads (none: the model input)
 
     @property
     def name(self) -> str:
@@ -67,20 +86,49 @@ class Unit:
 
 @dataclass
 class NetSpec:
-    """A canonical sequential network; ``nodes[0]`` is the input quantizer."""
+    """A canonical network in topological order; ``nodes[0]`` is the input quantizer."""
 
     name: str
     input_shape: tuple[int, ...]
     nodes: list[Node] = field(default_factory=list)
 
+    @property
+    def is_graph(self) -> bool:
+        """True unless every recipe reads the one before it (a chain, built as a Sequential)."""
+        return any(node.inputs != (self.nodes[i].name,) for i, node in enumerate(self.nodes[1:]))
+
+    def fixed(self) -> list[Node]:
+        """The quantizers with no activation-density rule (they keep their quantizer)."""
+        return [node for node in self.nodes if node.role == "fixed"]
+
+    def feeding(self, unit: Unit) -> str:
+        """Whose density a MAC layer without its own activation follows: the nearest measured
+        activation upstream of its (first) input, through layers that do not quantize."""
+        by_name = {node.name: node for node in self.nodes}
+        owner = {self.nodes[u.act].name: u.name for u in self.units() if u.act is not None}
+        node = by_name[self.nodes[unit.mac].inputs[0]]
+        while True:
+            if node.role == "input":
+                return INPUT
+            if node.name in owner:
+                return owner[node.name]
+            if node.role == "fixed" and unsigned_quantizer(node):
+                return node.name
+            node = by_name[node.inputs[0]]
+
     def units(self) -> list[Unit]:
-        out: list[Unit] = []
+        """The MAC layers in order, each with its own activation (the act recipe reading it or its BN)."""
+        out: dict[str, Unit] = {}
+        by_name = {node.name: node for node in self.nodes}
         for i, node in enumerate(self.nodes):
             if node.role == "mac":
-                out.append(Unit(node.name, i, None))
+                out[node.name] = Unit(node.name, i, None)
             elif node.role == "act":
-                out[-1].act = i
-        return out
+                source = by_name[node.inputs[0]]
+                if source.role == "bn":
+                    source = by_name[source.inputs[0]]
+                out[source.name].act = i
+        return list(out.values())
 
     def logit(self) -> Unit:
         return self.units()[-1]
@@ -109,39 +157,56 @@ def spec_from_zoo(name: str, seed: int) -> NetSpec:
 
 
 def spec_from_keras(model: Any, x_sample: np.ndarray | None) -> NetSpec:
-    """Canonicalize a float or QKeras Sequential chain; ``x_sample`` (training inputs) sets float ranges.
+    """Canonicalize a float or QKeras model (chain or graph); ``x_sample`` (training inputs) sets float ranges.
 
     ``x_sample`` may be None only when the model already has every quantizer (zoo/QKeras).
     """
-    from toolkit.models.deployable import sequential_layers
+    from toolkit.models.graph import keras_graph
 
-    layers = sequential_layers(model)
+    graph = keras_graph(model)
+    readers: dict[str, int] = {}
+    for _, sources in graph.nodes:
+        for source in sources:
+            readers[source] = readers.get(source, 0) + 1
     nodes: list[Node] = []
+    alias: dict[str, str] = {}  # Keras layer -> the recipe holding its output
     shape = tuple(int(d) for d in model.input_shape[1:])
     probes: list[tuple[int, Any]] = []  # (node index, keras tensor) whose range sets integer bits
-    for index, layer in enumerate(layers):
+    for index, (layer, sources) in enumerate(graph.nodes):
         kind = type(layer).__name__
         cfg = layer.get_config()
-        last = index == len(layers) - 1
+        last = index == len(graph.nodes) - 1
         if (
-            index == 0
+            sources == (graph.input_name,)
+            and not nodes
             and kind == "QActivation"
-            and _quantizer_kind(layer) in ("quantized_bits", "quantized_relu")
+            and _quantizer_kind(layer)
+            in (
+                "quantized_bits",
+                "quantized_relu",
+            )
         ):
             p = Precision.from_qkeras(layer.quantizer, where=f"layer {layer.name!r}")
             nodes.append(
                 Node("input", "QActivation", {"name": layer.name}, integer=_qk_integer(p), signed=p.signed)
             )
+            alias[layer.name] = layer.name
             continue
-        if index == 0:
+        if not nodes:
             nodes.append(_input_from_data(x_sample, model))
+            alias[graph.input_name] = nodes[0].name
+        inputs = tuple(alias[source] for source in sources)
+        producer = nodes[-1] if len(inputs) == 1 and inputs[0] == nodes[-1].name else None
+        sole = len(sources) == 1 and readers.get(sources[0], 0) == 1
         if kind in MAC_KINDS:
-            nodes.append(_mac_node(layer, kind, cfg))
+            nodes.append(_mac_node(layer, kind, cfg, inputs))
+            alias[layer.name] = layer.name
             act = layer.activation
             act_name = _act_name(act)
             if act_name == "linear" or (last and act_name == "softmax"):
                 continue
-            nodes.append(_act_node(f"{layer.name}_act", act, layer, probes, len(nodes)))
+            nodes.append(_act_node(f"{layer.name}_act", act, layer, probes, len(nodes), (layer.name,), True))
+            alias[layer.name] = nodes[-1].name
         elif kind in ("QActivation", "ReLU", "Activation"):
             act = (
                 layer.quantizer
@@ -156,19 +221,25 @@ def spec_from_keras(model: Any, x_sample: np.ndarray | None) -> NetSpec:
                     f"layer {layer.name!r}: ReLU with max_value/negative_slope/threshold is not supported"
                 )
             if act_name == "linear" or (last and act_name == "softmax"):
+                alias[layer.name] = inputs[0]
                 continue
-            if not nodes or nodes[-1].role not in ("mac", "bn"):
+            owned = producer is not None and producer.role in ("mac", "bn") and sole
+            if not owned and not act_name.startswith("quantized_"):
                 raise ToolkitError(
-                    f"layer {layer.name!r} ({kind}) does not follow a Dense/Conv layer: an activation must "
-                    f"come right after a MAC layer (or its BatchNormalization); supported: {SUPPORTED}"
+                    f"layer {layer.name!r} ({kind}) does not follow a Dense/Conv layer: a float activation must "
+                    f"come right after a MAC layer (or its BatchNormalization); elsewhere give it a QActivation "
+                    f"quantizer; supported: {SUPPORTED}"
                 )
-            nodes.append(_act_node(layer.name, act, layer, probes, len(nodes)))
+            nodes.append(_act_node(layer.name, act, layer, probes, len(nodes), inputs, owned))
+            alias[layer.name] = layer.name
         elif kind == "BatchNormalization":
-            if not nodes or nodes[-1].role != "mac":
+            if producer is None or producer.role != "mac" or not sole:
                 raise ToolkitError(f"BatchNormalization {layer.name!r} must follow a Dense/Conv layer")
-            nodes.append(Node("bn", kind, cfg, weights=layer.get_weights()))
-        elif kind in PASS_KINDS:
-            nodes.append(Node("pass", kind, cfg))
+            nodes.append(Node("bn", kind, cfg, weights=layer.get_weights(), inputs=inputs))
+            alias[layer.name] = layer.name
+        elif kind in PASS_KINDS or kind in JOIN_KINDS:
+            nodes.append(Node("pass" if kind in PASS_KINDS else "join", kind, cfg, inputs=inputs))
+            alias[layer.name] = layer.name
         else:
             raise ToolkitError(f"layer {layer.name!r} ({kind}) is not supported here; supported: {SUPPORTED}")
     spec = NetSpec(model.name, shape, nodes)
@@ -176,6 +247,11 @@ def spec_from_keras(model: Any, x_sample: np.ndarray | None) -> NetSpec:
     if probes:
         _set_ranges_from_data(model, probes, spec, x_sample)
     return spec
+
+
+def unsigned_quantizer(node: Node) -> bool:
+    """True for a fixed recipe that quantizes like a ReLU (its output's density is measured)."""
+    return str(node.config.get("activation", "")).startswith("quantized_relu")
 
 
 def _quantizer_kind(layer: Any) -> str:
@@ -203,7 +279,7 @@ def _input_from_data(x: np.ndarray | None, model: Any) -> Node:
     )
 
 
-def _mac_node(layer: Any, kind: str, cfg: dict) -> Node:
+def _mac_node(layer: Any, kind: str, cfg: dict, inputs: tuple[str, ...]) -> Node:
     where = f"layer {layer.name!r}"
     if cfg.get("data_format", "channels_last") != "channels_last":
         raise ToolkitError(f"{where}: data_format={cfg['data_format']!r}; expected 'channels_last'")
@@ -214,7 +290,7 @@ def _mac_node(layer: Any, kind: str, cfg: dict) -> Node:
         raise ToolkitError(f"{where}: groups={cfg['groups']}; expected 1")
     config = {k: cfg[k] for k in MAC_KEYS if k in cfg}
     weights = [w.astype(np.float32) for w in layer.get_weights()]
-    node = Node("mac", MAC_KINDS[kind], config, weights=weights)
+    node = Node("mac", MAC_KINDS[kind], config, weights=weights, inputs=inputs)
     if kind.startswith("Q"):
         kernel_q, bias_q = layer.get_quantizers()[:2]
         if kernel_q is not None:
@@ -249,16 +325,22 @@ def _act_name(act: Any) -> str:
     return str(getattr(act, "__name__", None) or type(act).__name__)
 
 
-def _act_node(name: str, act: Any, layer: Any, probes: list, index: int) -> Node:
-    """An activation recipe from a quantized_relu (its integer bits) or a float relu (range from data)."""
+def _act_node(
+    name: str, act: Any, layer: Any, probes: list, index: int, inputs: tuple[str, ...], owned: bool
+) -> Node:
+    """An activation recipe from a quantized_relu (its integer bits) or a float relu (range from data);
+    a QKeras quantizer that is not a MAC layer's own ReLU is a fixed recipe (kept as written)."""
     where = f"layer {layer.name!r}"
     act_name = _act_name(act)
+    if act_name in ("quantized_relu", "quantized_bits") and not (owned and act_name == "quantized_relu"):
+        Precision.from_qkeras(act, where=where)  # deployable as it is
+        return Node("fixed", "QActivation", {"name": name, "activation": str(act)}, inputs=inputs)
     if act_name == "quantized_relu":
         p = Precision.from_qkeras(act, where=where)
-        return Node("act", "QActivation", {"name": name}, integer=p.integer)
+        return Node("act", "QActivation", {"name": name}, integer=p.integer, inputs=inputs)
     if act_name == "relu":
         probes.append((index, layer))
-        return Node("act", "QActivation", {"name": name}, integer=0)
+        return Node("act", "QActivation", {"name": name}, integer=0, inputs=inputs)
     raise ToolkitError(
         f"{where}: activation {act_name!r} has no activation density; expected relu or "
         "quantized_relu(bits, integer) after a Dense/Conv layer"
@@ -273,7 +355,7 @@ def _check_chain(spec: NetSpec, name: str) -> None:
             "(or QDense/QConv1D/QConv2D) layer"
         )
     tail = spec.nodes[spec.nodes.index(macs[-1]) + 1 :]
-    if any(n.role in ("act", "bn") or n.cls.startswith("MaxPooling") for n in tail):
+    if any(n.cls not in ("Flatten", "Dropout") for n in tail):
         raise ToolkitError(
             f"model {name!r}: the last Dense/Conv layer {macs[-1].name!r} must produce the logits (nothing "
             "but Flatten/Dropout or a softmax/linear activation after it)"

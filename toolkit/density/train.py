@@ -10,7 +10,12 @@ Decisions this loop makes (parameters in :class:`DensityConfig`):
 
 * the logit layer (last MAC) has no ReLU and so no AD; with ``logit="input-ad"`` its
   weight width follows the AD of its *input* activation (the previous layer's AD), so
-  it shrinks with the layer feeding it; ``logit="fixed"`` keeps it at the start width;
+  it shrinks with the layer feeding it; ``logit="fixed"`` keeps it at the start width.
+  Any other MAC layer without a ReLU of its own (in a graph: one feeding a signed quantizer
+  before a residual Add) follows the same policy, with the nearest measured activation
+  upstream of it (:meth:`~toolkit.density.spec.NetSpec.feeding`);
+* quantizers that are no MAC layer's own ReLU (after a join, after pooling, signed ones)
+  have no rule: they keep their quantizer, and the report lists them;
 * the input quantizer follows the first layer's width (``input_bits=None``), or is pinned;
 * with ``prune``, the first ``prune_rounds`` updates also prune, and then the bit update
   uses the AD of the channels kept (the removed ones were the zeros).
@@ -25,7 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from toolkit.density.build import build_model, capture_weights, prune_unit
-from toolkit.density.measure import INPUT, Density, density_callback
+from toolkit.density.measure import Density, density_callback
 from toolkit.density.rules import UpdateRule, channels_to_keep, new_bits, new_channels, update_due
 from toolkit.density.spec import NetSpec
 from toolkit.errors import ToolkitError
@@ -51,6 +56,7 @@ class DensityConfig:
     logit: Literal["input-ad", "fixed"] = "input-ad"
     ad_samples: int | None = None
     max_updates: int | None = None  # None: update until nothing changes
+    pinned: dict[str, int] | None = None  # layer -> bits it starts at and keeps (build.toml [layers.X] bits)
 
     def __post_init__(self) -> None:
         if not isinstance(self.epochs, int) or self.epochs < 1:
@@ -138,11 +144,23 @@ def train_density(
     config = config or DensityConfig()
     rule = config.rule
     check_data(spec, data)
+    if config.prune and spec.is_graph:
+        raise ToolkitError(
+            f"model {spec.name!r} is a graph: pruning removes channels along a chain, and a join ties the "
+            "channels of its inputs together; train without pruning"
+        )
     spec = spec.copy()
     tf.keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     units = spec.units()
-    bits = {u.name: rule.start_bits for u in units}
+    pinned = config.pinned or {}
+    unknown = sorted(set(pinned) - {u.name for u in units})
+    if unknown:
+        raise ToolkitError(
+            f"bits given for {', '.join(map(repr, unknown))}, which the model does not have; its layers are "
+            f"{', '.join(u.name for u in units)}"
+        )
+    bits = {u.name: pinned.get(u.name, rule.start_bits) for u in units}
     input_bits = config.input_bits or bits[units[0].name]
     x_probe = data.x_train if config.ad_samples is None else data.x_train[: config.ad_samples]
     start_channels = spec.channels()
@@ -167,7 +185,7 @@ def train_density(
                 spec.channels(),
             )
         )
-        state["at_widths"].append({k: v for k, v in density.layer.items() if k != INPUT})
+        state["at_widths"].append({u.name: density.layer[u.name] for u in units if u.name in density.layer})
         if bar is not None:
             status = f"loss={records[-1].loss:.3f} acc={records[-1].accuracy:.3f} bits={'/'.join(map(str, bits.values()))}"
             bar.update(task, advance=1, status=status)
@@ -266,12 +284,12 @@ def _update(
                 pruned[unit.name] = [len(per_channel), keep_n]
                 ad[unit.name] = float(np.mean([per_channel[i] for i in keep]))
     new: dict[str, int] = {}
-    for index, unit in enumerate(units):
+    for unit in units:
         if unit.act is not None:
             new[unit.name] = new_bits(ad[unit.name], bits[unit.name], config.rule)
         elif config.logit == "fixed":
             new[unit.name] = bits[unit.name]
         else:
-            feeding = next((ad[u.name] for u in reversed(units[:index]) if u.name in ad), ad[INPUT])
-            new[unit.name] = new_bits(feeding, bits[unit.name], config.rule)
+            new[unit.name] = new_bits(ad[spec.feeding(unit)], bits[unit.name], config.rule)
+    new.update(config.pinned or {})
     return new, pruned

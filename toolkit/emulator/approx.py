@@ -1,9 +1,16 @@
-"""Approximate products as GEMMs: ``Y = A @ W + sum_k E(A[n,k], W[k,o])``, bit-exact.
+"""Approximate products as GEMMs, bit-exact.
 
-``E = table - outer(a_codes, w_codes)`` is the design's error table. Three ways to
-add the error term, all exact:
+* ``gather``  the reference: look up every (n, k, o) product. Simple, slow.
+* ``factored`` ``table == F @ G.T`` in integers (:mod:`toolkit.multipliers.factors`: the
+  bit-linear structure of partial-product designs, or a one-hot over codes), so
+  ``Y = [F_1(A) .. F_r(A)] @ [G_1(W); ..; G_r(W)]``: one stacked GEMM of inner size K r.
+  Exact because every term is an integer and every partial sum of a block of ``c`` fan-in
+  positions is at most ``c * max_{a,w} sum_r |F[a,r] G[w,r]|``; the fan-in is cut into
+  blocks that keep this under 2**24 (float32), the blocks are added in int64.
 
-* ``gather``  the reference: look up every (n, k, o) product. Simple, slow (tests only).
+The other two keep the exact GEMM and add the error term ``sum_k E(A[n,k], W[k,o])``,
+``E = table - outer(a_codes, w_codes)``:
+
 * ``onehot``  ``sum_v 1[A == v] @ E[v, W]`` over the activation codes whose error row
   is not all zero (or the same over weight codes, whichever side is shorter). Integer
   terms, so exact whenever ``K * max|E|`` fits the float's mantissa.
@@ -13,8 +20,10 @@ add the error term, all exact:
   integer sum whenever ``K delta + gamma_{K r} K r max|u| max|v| < 1/2``. The smallest
   rank meeting that for the layer's fan-in is used; a design with none falls back.
 
-``method="auto"`` picks the cheapest exact method per design and fan-in, counted in
-GEMM-equivalents (float64 counts double; the gather counts ``GATHER_COST``).
+``method="auto"`` picks the cheapest exact method per design and fan-in by a fixed rule,
+counted in float32 GEMM-equivalents of the layer (``factored``: its rank; the others one
+for the exact GEMM plus their terms, a float64 GEMM counting ``FLOAT64_COST``; the gather
+``GATHER_COST``). Ties go to the earlier of factored, onehot, lowrank, gather.
 """
 
 from __future__ import annotations
@@ -24,15 +33,20 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.emulator.products import FLOAT32_EXACT, FLOAT64_EXACT, exact_matmul
+from toolkit.emulator.products import FLOAT32_EXACT, FLOAT64_EXACT, exact_matmul, lookup_table
 from toolkit.errors import ToolkitError
+from toolkit.multipliers.factors import Factors, design_factors
 
-METHODS = ("auto", "gather", "onehot", "lowrank")
+METHODS = ("auto", "gather", "factored", "onehot", "lowrank")
 _EPS = np.finfo(np.float64).eps / 2  # unit roundoff
 _GATHER_CHUNK = 1 << 22  # elements per gather block
-# The reference gather costs about this many exact GEMMs (measured 37-120x on a 4096x576x64
-# layer, benchmarks/approx_emulation.py): a decomposition dearer than this is not worth it.
-GATHER_COST = 48
+_ROW_BLOCK = 1 << 20  # gathered float32 elements per row block of the factored GEMM
+# Costs in float32 GEMMs of the layer, measured on a 4096x576x64 layer
+# (benchmarks/approx_emulation.py): the table gather costs ~56 of them at 8 bits (80-110 at 2-4
+# bits), a factored rank-64 table (mitchell_u8s8) ~119, i.e. ~1.9 per rank column at that
+# size, ~1 at ranks up to 8; a float64 GEMM costs 2.4.
+GATHER_COST = 40
+FLOAT64_COST = 2.5
 
 
 @dataclass
@@ -43,6 +57,7 @@ class ApproxProduct:
     method: str = "auto"
     _svd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _plans: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
+    _tables: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -56,6 +71,7 @@ class ApproxProduct:
         self.rows = np.flatnonzero(np.any(self.error != 0, axis=1))  # activation codes with any error
         self.cols = np.flatnonzero(np.any(self.error != 0, axis=0))  # weight codes with any error
         self.name = self.design.name
+        self.factors: Factors = design_factors(self.design)
 
     # ---- ProductKernel --------------------------------------------------------------
     def matmul(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -63,6 +79,8 @@ class ApproxProduct:
         method, rank = self.plan(a.shape[1])
         if method == "gather":
             return self.gather_matmul(a, w)
+        if method == "factored":
+            return self._factored(a, w)
         exact = exact_matmul(a, w)
         if method == "exact":
             return exact
@@ -70,13 +88,36 @@ class ApproxProduct:
             return exact + self._onehot(a, w)
         return exact + self._lowrank(a, w, rank)
 
+    def depthwise_matmul(self, windows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Depthwise sums: (N, K, C) codes x (K, C, M) weights -> (N, C*M), channel c with its own filters.
+
+        Every input meets only its channel's M weights, so there is no shared operand for a GEMM
+        to reuse: one table lookup per product, all channels at once, is as cheap as the exact
+        sum and is the reference itself.
+        """
+        self._check_operands(windows, weights)
+        n, k, channels = windows.shape
+        mult = weights.shape[2]
+        # sub[k, c, m, :] = the table column of weight W[k, c, m]: then a product is one lookup
+        # at base[k, c, m] + (a - a_min), a single add per product before the gather. Table
+        # entries fit int32 (|product| < 2**17 at 8 bits), which halves the gathered bytes;
+        # the sums are kept in int64.
+        table = self.design.table()
+        small = np.int32 if int(np.abs(table).max(initial=0)) < 2**31 else np.int64
+        sub = np.moveaxis(table[:, weights - self.w_min], 0, -1).astype(small).ravel()  # (K, C, M, A)
+        base = (np.arange(k * channels * mult) * table.shape[0] - self.a_min).reshape(k, channels, mult)
+        out = np.zeros((n, channels, mult), dtype=np.int64)
+        for kk in range(k):
+            out += np.take(sub, windows[:, kk, :, None] + base[kk])
+        return out.reshape(n, channels * mult)
+
     def plan(self, fan_in: int) -> tuple[str, int]:
         """(method, rank) used for this fan-in: the cheapest exact one, or the forced one."""
         if fan_in not in self._plans:
             self._plans[fan_in] = self._choose(fan_in)
         return self._plans[fan_in]
 
-    # ---- the three methods ----------------------------------------------------------
+    # ---- the methods ----------------------------------------------------------
     def gather_matmul(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Reference: ``sum_k table[a[n,k], w[k,o]]`` by explicit lookup, in blocks of rows."""
         table = self.design.table()
@@ -89,6 +130,61 @@ class ApproxProduct:
             block = table[ai[start : start + step, :, None], wi[None, :, :]]
             out[start : start + step] = block.sum(axis=1)
         return out
+
+    def _factored(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
+        blocks, g_tab, dtype, chunk = self._factor_tables()
+        n, k = a.shape
+        o = w.shape[1]
+        spans = [(s, min(k, s + chunk)) for s in range(0, k, chunk)]  # each one's sum is exact in `dtype`
+        rights = []
+        for s, e in spans:
+            g_rows = g_tab[w[s:e]]  # (kc, o, r)
+            rights.append(
+                [g_rows[:, :, cols].transpose(0, 2, 1).reshape((e - s) * len(cols), o) for _, cols in blocks]
+            )
+        out = np.zeros((n, o), dtype=np.int64)
+        step = max(256, _ROW_BLOCK // max(1, 2 * k))  # rows per block: the gathered operand stays in cache
+        for r0 in range(0, n, step):
+            rows = a[r0 : r0 + step]
+            for (s, e), right_parts in zip(spans, rights, strict=True):
+                part = rows[:, s:e]
+                acc = None
+                for (f_view, cols), right in zip(
+                    blocks, right_parts, strict=True
+                ):  # 1 or 2 rank columns each
+                    left = np.take(f_view, part).view(dtype).reshape(len(rows), (e - s) * len(cols))
+                    if acc is None:
+                        acc = left @ right
+                    else:
+                        acc += left @ right
+                if acc is not None:
+                    out[r0 : r0 + step] += acc.astype(np.int64)
+        return out
+
+    def _factor_tables(self) -> tuple[list[tuple[np.ndarray, list[int]]], np.ndarray, type, int]:
+        """Lookup tables of F and G indexed by the codes themselves, and the fan-in chunk size.
+
+        F's columns are gathered two at a time (a float32 pair viewed as one 8-byte item: numpy
+        gathers fixed 8-byte items fast, but rows of a 2-D table slowly); each pair or single
+        column is one GEMM, added in the float (exact: the bound covers the sum of all of them).
+        """
+        if self._tables is None:
+            unit = self.factors.unit_bound
+            dtype, limit = (
+                (np.float32, FLOAT32_EXACT) if unit < FLOAT32_EXACT else (np.float64, FLOAT64_EXACT)
+            )
+            chunk = max(1, (limit - 1) // max(1, unit))
+            f_tab = lookup_table(self.factors.f, self.design.a_codes, dtype)
+            g_tab = lookup_table(self.factors.g, self.design.w_codes, dtype)
+            rank = self.factors.rank
+            width = 2 if dtype is np.float32 else 1
+            blocks = []
+            for c in range(0, rank, width):
+                cols = list(range(c, min(rank, c + width)))
+                view = np.ascontiguousarray(f_tab[:, cols])
+                blocks.append((view.view(np.float64).ravel() if len(cols) == 2 else view.ravel(), cols))
+            self._tables = (blocks, g_tab, dtype, chunk)
+        return self._tables
 
     def _onehot(self, a: np.ndarray, w: np.ndarray) -> np.ndarray:
         k = a.shape[1]
@@ -120,11 +216,15 @@ class ApproxProduct:
         if self.max_error == 0:
             return "exact", 0
         onehot_ok = fan_in * self.max_error < FLOAT64_EXACT
-        onehot_cost = min(len(self.rows), len(self.cols)) * (
-            1 if fan_in * self.max_error < FLOAT32_EXACT else 2
+        onehot_cost = 1 + min(len(self.rows), len(self.cols)) * (
+            1 if fan_in * self.max_error < FLOAT32_EXACT else FLOAT64_COST
         )
-        rank = self.exact_rank(fan_in)
-        lowrank_cost = 2 * rank if rank else None
+        factored_cost = self.factors.rank * (1 if self.factors.unit_bound < FLOAT32_EXACT else FLOAT64_COST)
+        # low rank costs at least 1 + FLOAT64_COST: its SVD search is skipped when that cannot win
+        lowrank_may_win = self.method == "auto" and factored_cost > 1 + FLOAT64_COST
+        rank = self.exact_rank(fan_in) if self.method == "lowrank" or lowrank_may_win else 0
+        if self.method == "factored":
+            return "factored", self.factors.rank
         if self.method == "onehot":
             if not onehot_ok:
                 raise ToolkitError(f"{self.name}: one-hot emulation is not exact at fan-in {fan_in}")
@@ -135,13 +235,13 @@ class ApproxProduct:
                     f"{self.name}: no low-rank decomposition is provably exact at fan-in {fan_in}"
                 )
             return "lowrank", rank
-        candidates = []
+        candidates = [(factored_cost, 0, "factored", self.factors.rank)]
         if onehot_ok:
-            candidates.append((onehot_cost, "onehot", 0))
-        if lowrank_cost is not None:
-            candidates.append((lowrank_cost, "lowrank", rank))
-        candidates.append((GATHER_COST, "gather", 0))
-        _, method, r = min(candidates)
+            candidates.append((onehot_cost, 1, "onehot", 0))
+        if rank:
+            candidates.append((1 + FLOAT64_COST * rank, 2, "lowrank", rank))
+        candidates.append((GATHER_COST, 3, "gather", 0))
+        _, _, method, r = min(candidates)
         return method, r
 
     def exact_rank(self, fan_in: int) -> int:

@@ -82,6 +82,8 @@ def _depthwise_sums(rows: np.ndarray, layer: ir.DepthwiseConv, product: ProductK
     if isinstance(product, ExactProduct):  # K is tiny: a broadcast multiply-sum beats C small GEMMs
         exact = np.einsum("nkc,kcm->ncm", windows, weights, optimize=False)
         return exact.reshape(len(rows), channels * mult)
+    if hasattr(product, "depthwise_matmul"):  # the kernel does all channels at once
+        return product.depthwise_matmul(windows, weights)
     sums = np.empty((len(rows), channels * mult), dtype=np.int64)
     for c in range(channels):
         columns = slice(c * mult, (c + 1) * mult)

@@ -19,6 +19,7 @@ import numpy as np
 FLOAT32_EXACT = 1 << 24
 FLOAT64_EXACT = 1 << 53
 INT64_EXACT = 1 << 63
+MIN_BLOCK = 64  # fan-in positions per float32 block below which one float64 GEMM is used instead
 
 
 @runtime_checkable
@@ -35,18 +36,41 @@ class ProductKernel(Protocol):
 def exact_matmul(a: np.ndarray, w: np.ndarray) -> np.ndarray:
     """``a @ w`` on integers, exactly, using float BLAS whenever a bound proves it exact.
 
-    The bound is ``K * max|a| * max|w|``: no partial sum can exceed it in magnitude.
+    The bound is ``K * max|a| * max|w|``: no partial sum can exceed it in magnitude. When it
+    does not fit float32 but blocks of at least ``MIN_BLOCK`` fan-in positions do, the fan-in
+    is cut into such blocks (each an exact float32 GEMM) and the blocks are added in int64:
+    cheaper than one float64 GEMM.
     """
     k = a.shape[-1]
-    max_abs_product = int(np.abs(a).max(initial=0)) * int(np.abs(w).max(initial=0))
+    max_abs_product = _max_abs(a) * _max_abs(w)
     bound = k * max_abs_product
     if bound < FLOAT32_EXACT:
         return (a.astype(np.float32) @ w.astype(np.float32)).astype(np.int64)
+    block = (FLOAT32_EXACT - 1) // max_abs_product
+    if block >= MIN_BLOCK:
+        af, wf = a.astype(np.float32), w.astype(np.float32)
+        out = (af[:, :block] @ wf[:block]).astype(np.int64)
+        for start in range(block, k, block):
+            out += (af[:, start : start + block] @ wf[start : start + block]).astype(np.int64)
+        return out
     if bound < FLOAT64_EXACT:
         return (a.astype(np.float64) @ w.astype(np.float64)).astype(np.int64)
     if bound >= INT64_EXACT:
         raise OverflowError(f"a sum of {k} products up to {max_abs_product} may not fit in int64")
     return a.astype(np.int64) @ w.astype(np.int64)
+
+
+def _max_abs(x: np.ndarray) -> int:
+    return max(-int(x.min()), int(x.max())) if x.size else 0
+
+
+def lookup_table(values: np.ndarray, codes: np.ndarray, dtype: type) -> np.ndarray:
+    """``values`` (one row per code, codes ascending) re-ordered so that ``table[code]`` is the
+    code's row for every code, negative ones included (numpy counts them from the end, which
+    is the two's-complement order): a gather then needs no ``code - min`` pass."""
+    out = np.empty(values.shape, dtype=dtype)
+    out[np.asarray(codes) % len(codes)] = values
+    return out
 
 
 class ExactProduct:

@@ -21,6 +21,8 @@ layer; the layers added here are named from their layer's hls4ml name and get ty
   multiplier-1 depthwise convolution with the same weights in Keras' order reads it, so
   output ``c*M + m`` multiplies exactly the operands the emulator multiplies (same products,
   same approximate multiplier, same per-column correction).
+* **A kernel with per-channel power-of-two scales** (``alpha='auto_po2'``): its quantized
+  values on the layer's one grid (:mod:`toolkit.models.po2`), without a kernel quantizer.
 * **A corrected MAC layer**: its branch (:mod:`toolkit.hlsgen.correction_graph`).
 
 Without any of these, the deploy model itself is converted.
@@ -37,6 +39,7 @@ from toolkit.hlsgen.correction_graph import PAD_SUFFIX, corrected_layers, padded
 from toolkit.models import ir
 from toolkit.models.graph import keras_graph
 from toolkit.models.graph_layers import join_precision
+from toolkit.models.po2 import is_po2_kernel
 from toolkit.precision import Precision
 
 if TYPE_CHECKING:  # the plan's type only; no import cycle at run time
@@ -75,6 +78,8 @@ def hls_keras_model(
             tensors[layer.name] = _binary_joins(name, node, args, out.types)
             continue
         x = args[0] if len(args) == 1 else args
+        if isinstance(node, ir.MacLayer) and is_po2_kernel(layer.get_quantizers()[0]):
+            config, weights = _grid_kernel(layer, node, config, weights)
         if isinstance(node, ir.DepthwiseConv) and node.multiplier > 1:
             x = _repeat_channels(x, node, name, out.types)
             config = dict(config, depth_multiplier=1)
@@ -96,6 +101,18 @@ def hls_keras_model(
             clone.set_weights(weights)
     out.model = tf.keras.Model(inputs, tensors[graph.output_name], name="toolkit_hls")
     return out
+
+
+def _grid_kernel(layer: Any, node: ir.MacLayer, config: dict, weights: list) -> tuple[dict, list]:
+    """A power-of-two-scaled kernel as hls4ml computes it exactly: its quantized values (the
+    codes on the layer's one grid, exact in float32) and no kernel quantizer; the hls4ml config
+    gives the weights the grid's type. hls4ml's own handling of ``alpha='auto_po2'`` would
+    factor the scales into a separate layer after the sums."""
+    prefix = "depthwise" if isinstance(node, ir.DepthwiseConv) else "kernel"
+    kernel = node.weight_precision.to_float(node.weights).astype(np.float32).reshape(weights[0].shape)
+    # the quantizer's range constraint (QKeras' Clip) goes with it: training only
+    unset = {f"{prefix}_quantizer": None, f"{prefix}_constraint": None, f"{prefix}_range": None}
+    return dict(config, **unset), [kernel, *weights[1:]]
 
 
 def _needs_rewrite(node: ir.Layer | None) -> bool:

@@ -43,8 +43,13 @@ def synth_step(
     store: Path | str | None = None,
     log: Callable[[str], None] | None = None,
     timeout_s: float | None = None,
+    hls_verilog: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Synthesize ``project`` if Vitis/Vivado HLS and Vivado are on PATH; the step's JSON-able result.
+
+    ``hls_verilog``: the record of the HLS Verilog the rtl step simulated
+    (:func:`toolkit.rtlgen.hls_verilog.hls_record`); HLS's run here must write the same files,
+    else ToolkitError before Vivado runs, so the bitstream holds the simulated design.
 
     Writes the result to ``record`` (JSON, atomically) when given. Raises ToolkitError naming
     the log when a tool fails, and naming the report when timing is not met.
@@ -93,6 +98,11 @@ def synth_step(
                 raise ToolkitError(
                     f"{project.hls_tool} finished without writing '{needed}': see log '{logs['hls']}'"
                 )
+        if hls_verilog is not None:
+            from toolkit.rtlgen.hls_verilog import check_same_verilog, verilog_dir
+
+            check_same_verilog(verilog_dir(project.path), hls_verilog)
+            log(f"synth: the HLS Verilog is the one the rtl step simulated ({hls_verilog['hash']})")
     log(
         f"synth: [2/2] vivado -source block_design.tcl (block design, implementation, bitstream; log {logs['vivado']})"
     )
@@ -126,6 +136,7 @@ def synth_step(
     except OverlayError as exc:
         raise ToolkitError(f"vivado's output was refused, nothing was placed: {exc}") from None
     parsed["bitstream_header"] = header
+    parsed["hls_verilog_hash"] = hls_verilog["hash"] if hls_verilog is not None else None
     dest = place_bitstream(project, bitstreams, model_hash, plan_hash, releases, parsed)
     stored = place_bitstream(project, store, model_hash, plan_hash, releases, parsed) if store else None
     result = base | {
@@ -183,6 +194,8 @@ def place_bitstream(
             "plan_hash": plan_hash,
             "accelerator": project.accelerator,
             "rtl_design_hash": (project.rtl or {}).get("design_hash"),
+            # the HLS Verilog the rtl step simulated and this bitstream's HLS run reproduced (None: not simulated)
+            "hls_verilog_hash": parsed.get("hls_verilog_hash"),
             "stream": project.stream,
             "tools": tools,
             "timing_met": parsed["timing"]["met"],

@@ -4,6 +4,11 @@ Plain system ``ssh`` and ``scp`` (keys or an interactive password, whatever the 
 is set up for): copy PKG to ``HOST:REMOTE_DIR/<name>``, run ``python3 -m toolkit_overlay
 measure`` in it (the package carries the runtime), copy ``results.json`` back. A relative
 ``remote_dir`` is relative to the remote home. Every failure names the command and its stderr.
+
+With ``baseline`` (an exact build's results.json from an earlier deploy, or its measure.json)
+the measured saving is computed here, through the same checks and the same function as
+``toolkit measure --baseline``, and added to the fetched results under ``energy``; a results
+file of an exact build is itself what ``--baseline`` accepts.
 """
 
 from __future__ import annotations
@@ -43,17 +48,19 @@ def deploy(
     ssh: str = "ssh",
     scp: str = "scp",
     timeout_s: float = 3600.0,
+    baseline: Path | str | None = None,
 ) -> Deployed:
     """Copy ``package`` to ``host``, measure it there, fetch its results to ``out``.
 
     ``measure_args``: extra arguments of ``python -m toolkit_overlay measure`` (``--meter``,
     ``--samples``...). ``python``: the board's interpreter command (e.g. ``sudo -E
     /usr/local/share/pynq-venv/bin/python3`` where PYNQ needs root). ``out`` defaults to
-    ``PACKAGE/results-HOST.json``.
+    ``PACKAGE/results-HOST.json``. ``baseline``: checked before anything is copied (see the module).
     """
     pkg = Path(package)
     if not (pkg / "manifest.json").is_file():
         raise ToolkitError(f"{pkg} is not an overlay package (no manifest.json): expected the package folder")
+    base = _check_baseline(pkg, baseline) if baseline is not None else None
     if not (pkg / "toolkit_overlay" / "__main__.py").is_file():
         raise ToolkitError(f"{pkg} lacks its runtime copy toolkit_overlay/: rebuild the package")
     ssh_cmd, scp_cmd = _tool(ssh, "ssh"), _tool(scp, "scp")
@@ -78,12 +85,32 @@ def deploy(
         except ValueError as exc:
             raise ToolkitError(f"the board's results.json is not JSON ({exc})") from None
     log = measured.stdout + measured.stderr
+    if base is not None and measured.returncode != MISMATCH_EXIT:
+        from toolkit.cache import write_atomic_json
+        from toolkit.measure.run import energy_section
+
+        results["energy"] = energy_section(results, None, base, baseline)
+        write_atomic_json(out_path, results)
     if measured.returncode == MISMATCH_EXIT:
         raise HardwareMismatch(
             f"{results.get('mismatches')} of {results.get('samples')} samples on {host} differ from the emulator: "
             f"a hardware/bitstream defect (results in {out_path})"
         )
     return Deployed(out_path, results, remote_pkg, log)
+
+
+def _check_baseline(pkg: Path, baseline: Path | str) -> dict[str, Any]:
+    """``toolkit measure``'s baseline checks against this package's manifest (its board, model, plan)."""
+    from toolkit_overlay.errors import OverlayError
+    from toolkit_overlay.manifest import load_manifest
+
+    from toolkit.measure.run import check_baseline
+
+    try:
+        manifest = load_manifest(pkg)
+    except OverlayError as exc:
+        raise ToolkitError(str(exc)) from None
+    return check_baseline(baseline, manifest.raw.get("board"), manifest)
 
 
 def _tool(name: str, what: str) -> str:

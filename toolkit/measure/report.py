@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.cache import atomic_path
+from toolkit.report.figures import new_figure
 
 REPORT_NAME = "measure.html"
 
@@ -132,6 +133,10 @@ def _energy_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
                      f"{_pct(s['value'])} ± {_pct(s['stderr'])} ({s['error_note']})"))  # fmt: skip
     if r["power"] is None:
         rows.append(("power", "not measured (no meter: use --meter)"))
+    elif r["power"].get("sampling"):
+        rows.append(
+            ("toggle sample (modelled figures; ± is their sampling error)", r["power"]["sampling"]["basis"])
+        )
     return rows
 
 
@@ -184,19 +189,9 @@ def _figure(title: str, png: bytes | None) -> str:
     return f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>"
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig: Any, plt: Any) -> bytes:
+def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -205,8 +200,8 @@ def _power_plot(r: dict[str, Any]) -> bytes | None:
     if not power or power.get("label") != "measured" or not (power.get("trace") or {}).get("t_s"):
         return None  # a model is not a trace of samples: its inputs are in the power-model table
     trace = power["trace"]
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig = new_figure((8, 3.5))
+    ax = fig.subplots()
     for phase, colour in (("idle", "tab:blue"), ("load", "tab:red")):
         pts = [
             (t, w) for t, w, p in zip(trace["t_s"], trace["watts"], trace["phase"], strict=True) if p == phase
@@ -218,15 +213,15 @@ def _power_plot(r: dict[str, Any]) -> bytes | None:
     ax.set_title(f"{power.get('meter', '')}: idle then inference")
     ax.legend()
     fig.tight_layout()
-    return _png(fig, plt)
+    return _png(fig)
 
 
 def _energy_plot(r: dict[str, Any]) -> bytes | None:
     e = r["energy"]
     if not e["plan"] or not e["exact"]:
         return None
-    plt = _plt()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = new_figure((9, 3.5))
+    (ax1, ax2) = fig.subplots(1, 2)
     kind = e["plan"].get("label", "")
     values = [e["exact"]["joules"] * 1e9, e["plan"]["joules"] * 1e9]
     errors = [(v.get("stderr_j") or 0.0) * 1e9 for v in (e["exact"], e["plan"])]
@@ -246,4 +241,4 @@ def _energy_plot(r: dict[str, Any]) -> bytes | None:
     ax2.set_ylabel("energy saving of the plan (%)")
     ax2.set_title(f"{s['label'] or 'n/a'} vs predicted")
     fig.tight_layout()
-    return _png(fig, plt)
+    return _png(fig)

@@ -18,6 +18,7 @@ from typing import Any
 
 from toolkit.cache import read_json_if_exists
 from toolkit.errors import ToolkitError
+from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
 
 TARGETS = ("auto", "board", "sim")
 MEASURE_FORMAT = "toolkit-measure"
@@ -54,8 +55,14 @@ def measure_build(
     limit: int | None = None,
     baseline: Path | str | None = None,
     log: Any = print,
+    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_seed: int = 0,
 ) -> dict[str, Any]:
-    """Measure ``build_dir/package``; write ``build_dir/measure.json`` and the HTML report."""
+    """Measure ``build_dir/package``; write ``build_dir/measure.json`` and the HTML report.
+
+    In simulation, the modelled energy counts toggles on ``power_samples`` of the vectors
+    (drawn with ``power_seed``; ``None``: all); agreement and timing use every vector.
+    """
     from toolkit.cache import write_atomic_json
     from toolkit.measure.report import write_report
     from toolkit.pipeline.engine import read_build_json
@@ -98,7 +105,9 @@ def measure_build(
         results = _on_sim(folder, package, config["board"], limit, log)
     results["power"] = results.get("power")
     if chosen == "sim" and (spec is None or spec.kind == "model"):
-        results["power"] = _sim_energy(folder, config["board"], package, limit, log)
+        results["power"] = _sim_energy(
+            folder, config["board"], package, limit, log, power_samples, power_seed
+        )
     selection = read_json_if_exists(folder / "approx" / "selection.json")
     out = {
         "format": MEASURE_FORMAT,
@@ -131,7 +140,7 @@ def measure_build(
         "latency": results["latency"],
         "throughput": results["throughput"],
         "power": results["power"],
-        "energy": _energy(results, selection, base, baseline),
+        "energy": energy_section(results, selection, base, baseline),
         "runtime": results["runtime"],
         "package": results["package"],
     }
@@ -153,12 +162,18 @@ def _on_board(package: Path, board: str, meter: str, samples: int, limit: int | 
 
 
 def _on_sim(folder: Path, package: Path, board: str, limit: int | None, log: Any) -> dict:
-    """Agreement and simulated timing of the generated RTL behind a simulated DMA (no power: see _sim_energy)."""
+    """Agreement and simulated timing behind a simulated DMA (no power: see _sim_energy).
+
+    The design the rtl step simulated: the HLS Verilog of an hls4ml build where HLS ran there
+    (files rechecked), else the generated RTL.
+    """
     from toolkit_overlay.measure import measure_package
 
     from toolkit.boards import load_board
     from toolkit.measure.sim_device import SimDevice
+    from toolkit.pipeline.engine import read_build_json
     from toolkit.pipeline.steps import load_build
+    from toolkit.rtlgen.build_dir import simulated_hls
     from toolkit.rtlgen.device import RtlDevice
     from toolkit.rtlgen.generate import generate
     from toolkit.rtlgen.verilator import build
@@ -166,59 +181,108 @@ def _on_sim(folder: Path, package: Path, board: str, limit: int | None, log: Any
     facts = load_board(board)
     model_ir, _, plan = load_build(folder)
     design = generate(model_ir, plan, axis_bits=facts.dma_data_bits)
-    made = build(design, activity=False)
-    with RtlDevice(design, made) as rtl:
+    hls = simulated_hls(folder) if read_build_json(folder).get("accelerator", "hls4ml") == "hls4ml" else None
+    if hls is not None:
+        from toolkit.rtlgen.hls_verilog import open_hls_device
+
+        log(f"simulating {hls['design']} ({hls['folder']})")
+        opened = open_hls_device(hls["folder"], design, activity=False)
+    else:
+        opened = RtlDevice(design, build(design, activity=False))
+    with opened as rtl:
         device = SimDevice(rtl, facts.clock_mhz)
         return measure_package(package, meter="none", device=device, board=board, limit=limit, log=log)
 
 
-def _sim_energy(folder: Path, board: str, package: Path, limit: int | None, log: Any) -> dict[str, Any]:
-    """Modelled energy per inference of the plan and of the exact design, by one function on the same samples."""
+def _sim_energy(
+    folder: Path, board: str, package: Path, limit: int | None, log: Any, power_samples: int | None, seed: int
+) -> dict[str, Any]:
+    """Modelled energy per inference of the plan and of the exact design, by one function on the same samples.
+
+    The samples are ``power_samples`` of the run's vectors drawn with ``seed`` (all if ``None``).
+    """
     import numpy as np
 
     from toolkit.boards import load_board
     from toolkit.measure.energy import DEFAULT_CHUNKS, exact_plan, modelled_energy
     from toolkit.pipeline.steps import load_build
+    from toolkit.rtlgen.build_dir import SAME_PLAN_RTL
+    from toolkit.rtlgen.sampled_power import sample_indices
 
     facts = load_board(board)
     model_ir, _, plan = load_build(folder)
     with np.load(package / "vectors.npz") as f:
         codes = f["x_codes"][:limit]
-    chunks = min(DEFAULT_CHUNKS, len(codes))
-    log(
-        f"energy: modelling the plan and the exact design on the same {len(codes)} samples ({chunks} batches)"
-    )
-    plan_e = modelled_energy(model_ir, plan, facts, codes, chunks)
-    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes, chunks)
+    picked = sample_indices(len(codes), power_samples, seed)
+    chunks = min(DEFAULT_CHUNKS, len(picked))
+    every = len(picked) == len(codes)
+    sampling = {
+        "samples": len(picked),
+        "of": len(codes),
+        "seed": None if every else seed,
+        "basis": f"toggles counted on {'all ' if every else ''}{len(picked)} of {len(codes)} vectors"
+        f"{'' if every else f' (drawn with seed {seed})'}; agreement and timing on every vector",
+    }
+    log(f"energy: modelling the plan and the exact design on the same {len(picked)} of {len(codes)} vectors "
+        f"({chunks} batches)")  # fmt: skip
+    plan_e = modelled_energy(model_ir, plan, facts, codes[picked], chunks)
+    exact_e = modelled_energy(model_ir, exact_plan(model_ir), facts, codes[picked], chunks)
+    from toolkit.pipeline.engine import read_build_json
+
+    if read_build_json(folder).get("accelerator", "hls4ml") != "rtl":  # the generated RTL stands in for HLS's
+        for e in (plan_e, exact_e):
+            e["design"] = f"{SAME_PLAN_RTL} under Verilator"
     return {"label": "modelled", "meter": None, "scope": "modelled on-chip dynamic power of the PL design",
-            "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e}  # fmt: skip
+            "design": plan_e["design"], "energy": plan_e, "exact_energy": exact_e, "sampling": sampling}  # fmt: skip
 
 
 def _design(target: str, accelerator: dict[str, Any], sim: dict[str, Any] | None) -> dict[str, Any]:
-    """Which design each group of numbers describes (the board's bitstream, or a simulated RTL)."""
+    """Which design each group of numbers describes (the board's bitstream, or a simulated design)."""
     from toolkit.measure.energy import RTL_DESIGN
+    from toolkit.rtlgen.build_dir import SAME_PLAN_RTL
 
     kind = accelerator.get("kind", "hls4ml")
     deployed = "generated RTL (tk_accel)" if kind == "rtl" else "hls4ml design (HLS IP)"
     if target == "board":
         return {"accelerator": kind, "agreement_timing": f"measured on the board's bitstream ({deployed})",
                 "energy": f"measured on the board's bitstream ({deployed})", "note": None}  # fmt: skip
-    note = None
-    if kind != "rtl":
+    if kind == "rtl":
+        return {"accelerator": kind, "agreement_timing": f"simulated: {RTL_DESIGN}",
+                "energy": f"modelled: {RTL_DESIGN}", "note": None}  # fmt: skip
+    hls = (sim or {}).get("hls_verilog")
+    simulated = f"{hls['design']} under Verilator" if hls else f"{SAME_PLAN_RTL} under Verilator"
+    if hls:
+        note = (f"timing and agreement come from the Verilog {hls['tool']} synthesised for this build (the design the "
+                f"bitstream holds); the modelled energies come from the toolkit's generated RTL of the same plan and "
+                "of the exact plan (no HLS run of the exact design), not from the HLS design")  # fmt: skip
+    else:
         note = (f"the package's bitstream holds the {deployed}; every number here comes from the toolkit's "
-                "generated RTL of the same plan, not from the HLS design")  # fmt: skip
-    return {"accelerator": kind, "agreement_timing": f"simulated: {RTL_DESIGN}",
-            "energy": f"modelled: {RTL_DESIGN}", "note": note}  # fmt: skip
+                "generated RTL of the same plan, not from the HLS design (no Vitis HLS where the build ran)")  # fmt: skip
+    return {"accelerator": kind, "agreement_timing": f"simulated: {simulated}",
+            "energy": f"modelled: {SAME_PLAN_RTL} under Verilator", "note": note}  # fmt: skip
+
+
+RESULTS_FORMAT = "toolkit-overlay-results"  # the board runtime's results.json (what `toolkit deploy` fetches)
 
 
 def check_baseline(path: Path | str, board: str, manifest: Any) -> dict[str, Any]:
-    """A ``--baseline`` measure.json: same board, same model hash, an exact plan; else ToolkitError."""
+    """A ``--baseline``: same board, same model hash, an exact plan; else ToolkitError.
+
+    Accepted: a measure.json written by ``toolkit measure``, or a results.json of the board runtime
+    (what ``toolkit deploy`` fetches) run on a PYNQ device. Both go through the same checks; the
+    energy's label (measured or modelled) is checked against the run's by :func:`energy_section`.
+    """
     try:
         base = read_json_if_exists(Path(path))
     except json.JSONDecodeError as exc:
         raise ToolkitError(f"--baseline '{path}' is not JSON ({exc})") from None
+    if isinstance(base, dict) and base.get("format") == RESULTS_FORMAT:
+        base = _from_board_results(base, path)
     if not isinstance(base, dict) or base.get("format") != MEASURE_FORMAT:
-        raise ToolkitError(f"--baseline '{path}' is not a measure.json written by `toolkit measure`")
+        raise ToolkitError(
+            f"--baseline '{path}' is not a measure.json written by `toolkit measure` nor a results.json "
+            "of the board runtime (`toolkit deploy`)"
+        )
     if base.get("board") != board:
         raise ToolkitError(f"--baseline '{path}' was measured on {base.get('board')!r}, this build is for {board!r}: "
                            "expected a baseline of the same board")  # fmt: skip
@@ -238,7 +302,33 @@ def check_baseline(path: Path | str, board: str, manifest: Any) -> dict[str, Any
     return energy | {"source": str(path)}
 
 
-def _energy(
+def _from_board_results(results: dict[str, Any], path: Path | str) -> dict[str, Any]:
+    """A board runtime results.json in measure.json's terms (board, plan, energy), or ToolkitError.
+
+    The package's board must be the board it ran on (when the runtime knew it), and the device a
+    PYNQ device: the test double answers from the package's own vectors and times nothing real.
+    """
+    pkg = results.get("package") or {}
+    ran_on = results.get("board")
+    if ran_on is not None and ran_on != pkg.get("board"):
+        raise ToolkitError(f"--baseline '{path}': the package for {pkg.get('board')!r} ran on {ran_on!r}: "
+                           "expected a run on the package's own board")  # fmt: skip
+    if results.get("device") != "pynq":
+        raise ToolkitError(f"--baseline '{path}' ran on the {results.get('device')!r} device, not on a board: "
+                           "expected results of `toolkit deploy` (python -m toolkit_overlay measure on a PYNQ board)")  # fmt: skip
+    if results.get("mismatches"):
+        raise ToolkitError(f"--baseline '{path}': {results['mismatches']} of {results.get('samples')} outputs "
+                           "differed from the emulator on that board: a defective baseline run")  # fmt: skip
+    power = results.get("power") or {}
+    energy = power.get("energy")
+    if energy is not None:
+        energy = {"label": power.get("label")} | energy | {"meter": power.get("meter")}
+    return {"format": MEASURE_FORMAT, "board": pkg.get("board"),
+            "plan": {"model_hash": pkg.get("model_hash"), "exact": pkg.get("plan_exact"), "hash": pkg.get("plan_hash")},
+            "energy": {"plan": energy}}  # fmt: skip
+
+
+def energy_section(
     results: dict, selection: dict | None, base: dict | None, baseline: Path | str | None
 ) -> dict[str, Any]:
     """Energy per inference of the plan and the exact design, and the saving: each labelled by its provenance."""

@@ -21,11 +21,12 @@ from toolkit.models.graph_layers import (
     read_graph_layer,
     read_join,
 )
+from toolkit.models.po2 import is_po2_kernel, po2_codes, po2_note
 from toolkit.precision import Precision
 
 SUPPORTED = (
     "InputLayer, QActivation(quantized_bits|quantized_relu|relu), QDense, QConv1D, QConv2D, QConv2DBatchnorm, "
-    "QDepthwiseConv2D, QSeparableConv2D, ReLU, Activation(relu|linear), MaxPooling1D/2D, AveragePooling1D/2D, "
+    "QDepthwiseConv2D, QSeparableConv2D (kernels alpha=1 or 'auto_po2'), ReLU, Activation(relu|linear), MaxPooling1D/2D, AveragePooling1D/2D, "
     "GlobalMaxPooling1D/2D, GlobalAveragePooling1D/2D, ZeroPadding1D/2D, Reshape, Flatten, Dropout, "
     "BatchNormalization, Add, Subtract, Concatenate, and a softmax as the last operation"
 )
@@ -188,12 +189,12 @@ def _read_layer(layer: Any, sources: list[_Tensor], notes: list[str]) -> ir.Laye
         return read_batchnorm(layer, common, out_shape, notes)
     if kind in ("QDense", "QConv1D", "QConv2D", "QDepthwiseConv2D"):
         _check_quantized_input(layer, sources[0])
-        return _read_mac(layer, kind, common, out_shape, precision)
+        return _read_mac(layer, kind, common, out_shape, precision, notes)
     raise _unsupported(layer)
 
 
 def _read_mac(
-    layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], precision: Precision
+    layer: Any, kind: str, common: dict, out_shape: tuple[int, ...], precision: Precision, notes: list[str]
 ) -> ir.MacLayer:
     cfg = layer.get_config()
     where = f"layer {layer.name!r}"
@@ -209,8 +210,13 @@ def _read_mac(
             f"{where}: QDense/QConv without kernel_quantizer; set e.g. quantized_bits(4,0,alpha=1)"
         )
     weights = layer.get_weights()
-    w_precision = Precision.from_qkeras(kernel_q, f"{where} kernel", getattr(layer, "kernel_quantizer", None))
-    w_codes = _codes(kernel_q, weights[0], w_precision, f"{where} kernel")
+    if is_po2_kernel(kernel_q):
+        w_precision, w_codes = po2_codes(kernel_q, weights[0], f"{where} kernel")
+        notes.append(po2_note(layer.name, kernel_q, w_precision))
+    else:
+        written = getattr(layer, "kernel_quantizer", None)
+        w_precision = Precision.from_qkeras(kernel_q, f"{where} kernel", written)
+        w_codes = _codes(kernel_q, weights[0], w_precision, f"{where} kernel")
     product = precision.times(w_precision)
     if cfg.get("use_bias", True):
         if bias_q is None:

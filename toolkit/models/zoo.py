@@ -38,8 +38,10 @@ class ZooEntry:
     batch_size: int = 32
     learning_rate: float = 3e-3
     seed: int = 1
-    # what `toolkit build` does with it by default: activation-density bit-widths, or keep its own
-    # (graph models: density training walks sequential chains only)
+    # what `toolkit build` does with it by default: activation-density bit-widths, or keep its own.
+    # The graph models keep theirs: under the build's density schedule (8 bits, two updates) the
+    # residual model's sparse ReLUs take every layer to 2 bits and 50.9 % test accuracy (92.2 % kept),
+    # the DS-CNN reaches 90.2 % at 2..5 bits (92.2 % kept)
     quantize: str = "density"
 
     def recipe_hash(self) -> str:

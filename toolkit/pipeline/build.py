@@ -9,10 +9,17 @@ from toolkit.models.agreement import agreement_from_json
 from toolkit.pipeline import steps
 from toolkit.pipeline.engine import BuildConfig, Step, run_build
 from toolkit.pipeline.package import package
+from toolkit.pipeline.store import StepStore
 from toolkit.resources import hls_dir, runtime_dir
 
 
 def _fmt_approx(r: dict[str, Any]) -> str:
+    overrides = r.get("overrides")
+    if overrides:
+        return _fmt_approx({k: v for k, v in r.items() if k != "overrides"}) + (
+            f"; overridden by build.toml: {', '.join(overrides)} (the certificate covers the selected plan, "
+            "not the overrides)"
+        )
     if "energy_reduction" not in r:
         return f"user plan {r.get('source', '')}"
     c = r.get("certificate") or {}
@@ -28,18 +35,19 @@ def _fmt_approx(r: dict[str, Any]) -> str:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("quantize", steps.quantize, ("model.h5", "quantize"), ("model", "data", "seed", "quantize", "fold_batchnorm"),
+    Step("quantize", steps.quantize, ("model.h5", "quantize"),
+         ("model", "data", "seed", "quantize", "bits", "fold_batchnorm", "layers"),
          lambda r: f"{r['policy']}: bits {r['bits']}; exact arithmetic "
          f"{agreement_from_json(r['agreement']).describe()}"),
-    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan"), _fmt_approx),
+    Step("approx", steps.approx, ("plan.json", "approx"), ("budget", "plan", "families", "cv", "layers"), _fmt_approx),
     Step("hls", steps.hls, ("hls", "csim.json"), ("backend", "io_type", "strategy"),
          lambda r: f"C-sim == emulator on {r['equal_samples']}/{r['n_samples']} samples ({r['backend']})",
          sources=(hls_dir("multipliers"),)),
-    Step("rtl", steps.rtl, ("sim.json",), ("board", "accelerator"),
+    Step("rtl", steps.rtl, ("sim.json", "rtl_sim"), ("board", "accelerator"),
          lambda r: r.get("message") or f"{r.get('simulated', 'generated RTL')} == emulator on "
          f"{r['bit_exact_samples']}/{r['n']}, {r['cycles']['interval']:.0f} cycles/inference, "
          f"{r['power_w']:.3f} W modelled" + (f"; {r['note']}" if r.get("note") else ""),
-         sources=(hls_dir("rtl"), hls_dir("multipliers"))),
+         sources=(hls_dir("rtl"), hls_dir("multipliers"), hls_dir("vendor"))),
     Step("synth", steps.synth, ("vendor", "synth.json", "bitstreams"), ("bitstreams",), lambda r: r.get("message", ""),
          sources=(hls_dir("vendor"), hls_dir("rtl"))),
     Step("package", package, ("package",), (), lambda r: r.get("message", ""), sources=(runtime_dir(),)),
@@ -59,8 +67,14 @@ def build(
     start_from: str | None = None,
     stop_after: str | None = None,
     log: Any = print,
+    store: StepStore | None = None,
 ) -> dict[str, Any]:
-    """Run the build; returns {"dir", "config", "steps"} (the records, as in DIR/summary.json)."""
+    """Run the build; returns {"dir", "config", "steps"} (the records, as in DIR/summary.json).
+
+    ``store``: a :class:`~toolkit.pipeline.store.StepStore` shared with other build folders (a sweep).
+    """
     out_dir = Path(out_dir) if out_dir else default_out(config)
-    records = run_build(STEPS, out_dir, config, start_from=start_from, stop_after=stop_after, log=log)
+    records = run_build(
+        STEPS, out_dir, config, start_from=start_from, stop_after=stop_after, log=log, store=store
+    )
     return {"dir": str(out_dir), "config": config.to_json(), "steps": records}

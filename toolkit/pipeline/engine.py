@@ -24,13 +24,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit import __version__
 from toolkit.boards import BOARDS_DIR, Board, load_board
 from toolkit.cache import content_hash, write_atomic_json
 from toolkit.errors import ToolkitError
+from toolkit.pipeline.config_file import check_layers, write_config_toml
 from toolkit.resources import sources_hash
+
+if TYPE_CHECKING:
+    from toolkit.pipeline.store import StepStore
 
 BUILD_FORMAT = "toolkit-build"
 STATUSES = ("passed", "not_run", "failed", "interrupted")
@@ -46,13 +50,18 @@ class BuildConfig:
     budget: float = 1.0  # accuracy loss allowed by the selection, percentage points
     plan: str | None = None  # a user plan.json instead of running the selection
     quantize: str = "auto"  # auto | density | keep
+    bits: int | None = None  # density at this fixed width for every layer, no AD updates (None: AD)
     fold_batchnorm: bool = False  # fold BN into re-quantized weights instead of deploying it exactly
     seed: int = 0
+    families: str | None = None  # comma-separated multiplier families the selection may use (None: all)
+    cv: bool = True  # offer the control-variate correction to the selection
     backend: str = "Vitis"  # hls4ml's backend (Vivado or Vitis HLS flavour of its project)
     accelerator: str = "hls4ml"  # what the bitstream holds: the hls4ml design or the generated RTL
     io_type: str = "io_parallel"
     strategy: str = "Latency"
     bitstreams: str | None = None  # a user store that also gets each .bit/.hwh (always: BUILD/bitstreams/)
+    # per-layer overrides from build.toml: {layer: {bits?, multiplier?, correction?}} (config_file.py)
+    layers: dict[str, dict[str, Any]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,6 +138,8 @@ def step_key(steps: Sequence[Step], index: int, config: BuildConfig) -> str:
     values = config.to_json()
     earlier = steps[: index + 1]
     keys = sorted({k for s in earlier for k in s.depends})
+    if "layers" in keys and not values["layers"]:  # builds without overrides keep the keys they had
+        keys.remove("layers")
     files = {k: _file_sha256(values[k]) for k in keys if k in FILE_KEYS and values[k]}
     if "board" in keys:  # the board file's facts, not only its name
         files["board_file"] = _file_sha256(str(BOARDS_DIR / f"{values['board']}.toml"))
@@ -157,8 +168,14 @@ def run_build(
     start_from: str | None = None,
     stop_after: str | None = None,
     log: Callable[[str], None] = print,
+    store: StepStore | None = None,
 ) -> list[dict[str, Any]]:
-    """Run (or reuse) every step in order; returns the records. Raises ToolkitError on a failed step."""
+    """Run (or reuse) every step in order; returns the records. Raises ToolkitError on a failed step.
+
+    ``store``: a step store shared by several build folders (a sweep's): a step this folder
+    has not done is copied from another folder that passed it with the same key, and a step
+    that runs here is published for the others (:mod:`toolkit.pipeline.store`).
+    """
     names = [s.name for s in steps]
     for option, value in (("--from", start_from), ("--to", stop_after)):
         if value is not None and value not in names:
@@ -181,12 +198,43 @@ def run_build(
             continue
         reusing = False
         _invalidate(steps, build_dir, index)
-        log(f"[{index + 1}/{len(steps)}] {step.name} ...")
-        record = _run_step(step, index, build_dir, config, board, key, log)
+        if store is None:
+            log(f"[{index + 1}/{len(steps)}] {step.name} ...")
+            record = _run_step(step, index, build_dir, config, board, key, log)
+        else:
+            record = _run_or_adopt(step, index, build_dir, config, board, key, log, store, len(steps))
         records.append(record)
-        log(f"[{index + 1}/{len(steps)}] {step.name}: {record['status']} in {record['seconds']:.1f} s")
+        if "reused_from" not in record:
+            log(f"[{index + 1}/{len(steps)}] {step.name}: {record['status']} in {record['seconds']:.1f} s")
     write_atomic_json(build_dir / "summary.json", {"config": config.to_json(), "steps": records})
     return records
+
+
+def _run_or_adopt(
+    step: Step,
+    index: int,
+    build_dir: Path,
+    config: BuildConfig,
+    board: Board,
+    key: str,
+    log: Callable[[str], None],
+    store: StepStore,
+    total: int,
+) -> dict[str, Any]:
+    """Copy the step from another build folder of the store that passed it with this key, else run and publish it.
+
+    The key's lock is held meanwhile, so folders that need the same step run it once.
+    """
+    with store.lock(step.name, key):
+        adopted = store.adopt(step, index, key, build_dir)
+        if adopted is not None:
+            log(f"[{index + 1}/{total}] {step.name}: reused from {adopted['reused_from']}")
+            return adopted
+        log(f"[{index + 1}/{total}] {step.name} ...")
+        record = _run_step(step, index, build_dir, config, board, key, log)
+        if record["status"] == "passed":
+            store.publish(step, index, key, build_dir)
+        return record
 
 
 def _reusable(record: dict[str, Any] | None, key: str, build_dir: Path, step: Step) -> bool:
@@ -271,6 +319,8 @@ def normalize_config(config: BuildConfig) -> BuildConfig:
     from toolkit.models.loading import default_dataset_for
 
     values = config.to_json()
+    if values["layers"]:
+        values["layers"] = check_layers(values["layers"], "layers")
     values["data"] = config.data or default_dataset_for(config.model)
     if values["data"] is None:
         raise ToolkitError(f"--data is required for model {config.model!r} (digits, mnist1d or an .npz path)")
@@ -278,12 +328,30 @@ def normalize_config(config: BuildConfig) -> BuildConfig:
         value = values[key]
         if value and value.endswith((".npz", ".h5", ".keras", ".json")):
             values[key] = str(Path(value).resolve())
+    values["families"] = normalize_families(config.families)
     return BuildConfig(**values)
+
+
+def normalize_families(families: str | None) -> str | None:
+    """Sorted, de-duplicated comma-separated multiplier families (same set, same key); unknown names fail."""
+    from toolkit.multipliers.registry import FAMILIES
+
+    if families is None:
+        return None
+    names = sorted({f.strip() for f in families.split(",") if f.strip()})
+    unknown = [n for n in names if n not in FAMILIES or n == "exact"]
+    if not names or unknown:
+        raise ToolkitError(
+            f"families {families!r}: {'unknown ' + ', '.join(map(repr, unknown)) if unknown else 'none named'}; "
+            f"expected comma-separated names from {', '.join(f for f in FAMILIES if f != 'exact')}"
+        )
+    return ",".join(names)
 
 
 def _write_build_json(build_dir: Path, config: BuildConfig) -> None:
     build_dir.mkdir(parents=True, exist_ok=True)
     write_atomic_json(build_dir / "build.json", {"format": BUILD_FORMAT, "version": 1} | config.to_json())
+    write_config_toml(build_dir, config)  # the same normalized config, as a file --config accepts
 
 
 def _remove(path: Path) -> None:

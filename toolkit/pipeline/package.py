@@ -56,9 +56,13 @@ def accelerator_record(kind: str, sim: dict[str, Any] | None, synth: dict[str, A
         "kind": kind,  # hls4ml: the HLS IP of the hls4ml project; rtl: the generated RTL (tk_accel)
         "design": "generated RTL (tk_accel)" if kind == "rtl" else "hls4ml design (HLS IP toolkit_axis_top)",
         "rtl_design_hash": synth.get("rtl_design_hash") if kind == "rtl" else None,
-        "simulated": design.get("simulated"),
+        "simulated": design.get(
+            "simulated"
+        ),  # generated RTL (tk_accel), hls (Vitis HLS Verilog), generated RTL (same plan)
         "simulated_design_hash": design.get("design_hash"),
         "simulated_is_deployed": bool(design.get("is_deployed_design")),
+        # the HLS Verilog the synth step's own HLS run reproduced (None: no bitstream built, or not simulated)
+        "hls_verilog_hash": synth.get("hls_verilog_hash") if kind == "hls4ml" else None,
     }
 
 

@@ -45,11 +45,20 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         if cfg.model.startswith("zoo:"):
             from toolkit.models.zoo import zoo_entry
 
-            policy = zoo_entry(cfg.model[4:]).quantize  # graph entries keep their own widths
+            policy = zoo_entry(cfg.model[4:]).quantize  # the graph entries keep their own widths
         else:
             policy = "keep" if _is_quantized(cfg.model) else "density"
-    if policy == "density":
-        _check_chain_for_density(cfg.model)
+    if cfg.bits is not None and policy != "density":
+        raise ToolkitError(
+            f"--bits {cfg.bits}: fixed widths come from training (--quantize density), and {cfg.model!r} is "
+            f"quantized with policy {policy!r}; expected --quantize density, or no --bits"
+        )
+    pinned = {name: entry["bits"] for name, entry in (cfg.layers or {}).items() if "bits" in entry}
+    if pinned and policy != "density":
+        raise ToolkitError(
+            f"build.toml sets bits for {', '.join(pinned)}, but the quantize policy is {policy!r}: a QKeras model "
+            'keeps its own widths; set quantize = "density" to train to these widths'
+        )
     out = ctx.stage / "quantize"
     out.mkdir()
     if policy == "keep":
@@ -74,7 +83,17 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.density.run import quantize as density_quantize
     from toolkit.density.train import DensityConfig
 
-    config = DensityConfig(rule=UpdateRule(start_bits=AD_START_BITS), max_updates=AD_UPDATES, seed=cfg.seed)
+    if cfg.bits is None:
+        config = DensityConfig(
+            rule=UpdateRule(start_bits=AD_START_BITS),
+            max_updates=AD_UPDATES,
+            seed=cfg.seed,
+            pinned=pinned or None,
+        )
+    else:  # AD off: every layer trained at the fixed width (pinned layers at theirs)
+        config = DensityConfig(
+            rule=UpdateRule(start_bits=cfg.bits), adapt=False, seed=cfg.seed, pinned=pinned or None
+        )
     doc = density_quantize(cfg.model, cfg.data, out, config)
     shutil.copy2(out / "model.h5", ctx.stage / "model.h5")
     from toolkit.models.loading import load_keras_file
@@ -90,7 +109,7 @@ def quantize(ctx: BuildContext) -> dict[str, Any]:
         "input_bits": doc["input"]["bits"],
         "test_accuracy": doc["accuracy"]["test_emulator"],
         "epochs": doc["epochs_run"],
-    }
+    } | ({"pinned_bits": pinned} if pinned else {})
 
 
 def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> dict[str, Any]:
@@ -104,20 +123,6 @@ def _write_agreement(model: Any, model_ir: Any, data_spec: str, out: Path) -> di
     return agreement
 
 
-def _check_chain_for_density(model_spec: str) -> None:
-    """Activation-density training rebuilds sequential chains; a graph model is named, not half-trained."""
-    from toolkit.models.deployable import sequential_layers
-    from toolkit.models.loading import load_model
-
-    try:
-        sequential_layers(load_model(model_spec, verbose=False))
-    except ToolkitError as exc:
-        raise ToolkitError(
-            f"--quantize density: activation-density training walks sequential chains, and {model_spec!r} is "
-            f"not one ({exc}); use --quantize keep (a QKeras model keeps its own bit-widths)"
-        ) from None
-
-
 def _is_quantized(model_spec: str) -> bool:
     """True when the file is a QKeras model (it has QKeras layers): kept as it is, and the reader says
     what in it cannot be deployed; a float Keras model goes through activation-density training."""
@@ -128,7 +133,46 @@ def _is_quantized(model_spec: str) -> bool:
 
 
 def approx(ctx: BuildContext) -> dict[str, Any]:
-    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan."""
+    """FAMES selection of one multiplier (and correction) per layer, certified within the budget; or the user's plan.
+
+    build.toml's per-layer ``multiplier`` / ``correction`` then replace those layers' entries in
+    ``plan.json`` (``approx/selected_plan.json`` keeps what was selected), and the record names them.
+    """
+    result = _approx(ctx)
+    overrides = {
+        name: {k: v for k, v in entry.items() if k in ("multiplier", "correction")}
+        for name, entry in (ctx.config.layers or {}).items()
+        if "multiplier" in entry or "correction" in entry
+    }
+    if overrides:
+        _override_plan(ctx, overrides)
+        result["overrides"] = overrides
+    return result
+
+
+def _override_plan(ctx: BuildContext, overrides: dict[str, dict[str, Any]]) -> None:
+    import json
+
+    from toolkit.plan import plan_from_json
+
+    model_ir, _, _ = load_build(ctx.dir, with_plan=False)
+    path = ctx.stage / "plan.json"
+    obj = json.loads(path.read_text())
+    shutil.copy2(path, ctx.stage / "approx" / "selected_plan.json")
+    entries = {entry["name"]: entry for entry in obj["layers"]}
+    for name, fields in overrides.items():
+        entry = entries.setdefault(name, {"name": name})
+        if "multiplier" in fields:
+            entry["multiplier"] = fields["multiplier"]
+            entry.pop("correction", None)  # fitted constants belong to the selected design
+        entry["correction"] = fields.get("correction", entry.get("correction", "none"))
+    obj["layers"] = list(entries.values())
+    # checks every name, design and correction against the model; fits a cv/bias given by mode
+    plan = plan_from_json(obj, model_ir, where="build.toml [layers]")
+    plan.save(path, model_ir)
+
+
+def _approx(ctx: BuildContext) -> dict[str, Any]:
     cfg = ctx.config
     out = ctx.stage / "approx"
     if cfg.plan:
@@ -144,8 +188,9 @@ def approx(ctx: BuildContext) -> dict[str, Any]:
     from toolkit.select.run import approx_model
 
     summary = approx_model(
-        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log
-    )
+        str(ctx.dir / "model.h5"), ctx.config.data, out, budget=cfg.budget, seed=cfg.seed, log=ctx.log,
+        families=cfg.families.split(",") if cfg.families else None, use_cv=cfg.cv,
+    )  # fmt: skip
     shutil.copy2(out / "plan.json", ctx.stage / "plan.json")
     cert = summary["certificate"]
     return {
@@ -182,33 +227,60 @@ def hls(ctx: BuildContext) -> dict[str, Any]:
 
 
 def rtl(ctx: BuildContext) -> dict[str, Any]:
-    """Verilator simulation of the accelerator's RTL on the test set: bit-exactness, cycles, area, modelled power.
+    """Verilator simulation of the accelerator on the test set: bit-exactness, cycles, area, modelled power.
 
-    ``--accelerator rtl``: the generated RTL, which is what the bitstream holds. ``hls4ml``: the
-    generated RTL of the same plan, and the result says that it is not the deployed design
-    (simulating the Verilog Vitis HLS produces is not built yet).
+    ``--accelerator rtl``: the generated RTL, which is what the bitstream holds. ``hls4ml``: where
+    Vitis HLS (or Vivado HLS) is on PATH, the Verilog it synthesises from the vendor project's
+    ``hls.tcl`` (run here, in ``rtl_sim/hls/``), through the same harness and device; elsewhere the
+    generated RTL of the same plan, and every record says so. ``rtl_sim/design.json`` records which.
     """
-    from toolkit.rtlgen.build_dir import sim_step
+    from toolkit.cache import write_atomic_json
+    from toolkit.hlsgen.vendor import HLS_TOOLS
+    from toolkit.rtlgen.build_dir import HLS_RUN_DIR, RTL_SIM_DIR, sim_step
     from toolkit.rtlgen.verilator import find_verilator
 
     try:
         find_verilator()
     except ToolkitError as exc:
         return {"status": "not_run", "message": str(exc)}
-    result = sim_step(ctx.dir, out=ctx.stage / "sim.json")
+    out_dir = ctx.stage / RTL_SIM_DIR
+    out_dir.mkdir()
+    hls = None
+    tool = next((t for t in HLS_TOOLS if shutil.which(t)), None)
+    if ctx.config.accelerator == "hls4ml" and tool is not None:
+        from toolkit.pipeline.package import stream_formats
+        from toolkit.rtlgen.hls_verilog import hls_record, run_csynth
+
+        model_ir, _, _ = load_build(ctx.dir, with_plan=False)
+        stream = stream_formats(model_ir, ctx.board.dma_data_bits)
+        folder = run_csynth(ctx.dir / "hls", out_dir / HLS_RUN_DIR, ctx.board, stream, tool, ctx.log)
+        hls = hls_record(folder, tool)
+    result = ctx.relocate(sim_step(ctx.dir, out=ctx.stage / "sim.json", hls=hls))
+    write_atomic_json(ctx.stage / "sim.json", result)  # paths as they will be once the step's folder moves
+    write_atomic_json(
+        out_dir / "design.json", {"design": result["design"], "hls_verilog": result.get("hls_verilog")}
+    )
     simulated = result["design"]["simulated"]
     if result["bit_exact_samples"] != result["n"]:
         raise HardwareMismatch(
             f"the {simulated} disagrees with the emulator on {result['n'] - result['bit_exact_samples']} of "
-            f"{result['n']} test samples: a generator defect (see `toolkit sim --build {ctx.dir}`)"
+            f"{result['n']} test samples: "
+            + ("an HLS or template defect" if hls is not None else "a generator defect")
+            + f" (see `toolkit sim --build {ctx.dir}`)"
         )
     return {
         k: result[k] for k in ("n", "accuracy", "bit_exact_samples", "cycles", "inferences_per_second")
     } | {
         "power_w": (result.get("power") or {}).get("total_w"),
+        "power_dynamic_stderr_w": (result.get("power") or {}).get(
+            "dynamic_stderr_w"
+        ),  # toggle-sampling error
         "lut": (result.get("area") or {}).get("total", {}).get("lut"),
         "simulated": simulated,
         "design_hash": result["design"]["design_hash"],
+        "hls_verilog": None
+        if hls is None
+        else {k: result["hls_verilog"][k] for k in ("folder", "hash", "tool")},
         "note": result["design"]["note"],
     }
 
@@ -245,13 +317,16 @@ def synth(ctx: BuildContext) -> dict[str, Any]:
                 f"the RTL to deploy ({design.key()}) is not the design the rtl step simulated "
                 f"({sim.get('design_hash')}): rerun `toolkit build --from rtl`"
             )
+    hls = None
+    if accelerator == "hls4ml":  # the HLS Verilog the rtl step simulated, if it ran HLS: the same run here
+        hls = ((read_json_if_exists(ctx.dir / "sim.json") or {}).get("hls_verilog")) or None
     project = generate_vendor_project(
         ctx.dir / "hls" if accelerator == "hls4ml" else None, ctx.stage / "vendor", ctx.board, stream,
-        accelerator=accelerator, rtl_design=design,
+        accelerator=accelerator, rtl_design=design, hls_tool=hls["tool"] if hls else None,
     )  # fmt: skip
     result = synth_step(
         project, model_hash=model_ir.model_hash(), plan_hash=plan_hash(ctx.dir / "plan.json"),
-        bitstreams=ctx.stage / "bitstreams", store=ctx.config.bitstreams, log=ctx.log,
+        bitstreams=ctx.stage / "bitstreams", store=ctx.config.bitstreams, log=ctx.log, hls_verilog=hls,
     )  # fmt: skip
     result = ctx.relocate(result)  # the project moves into the build folder when the step returns
     result["rtl_design_hash"] = design.key() if design is not None else None

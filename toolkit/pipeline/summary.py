@@ -15,7 +15,7 @@ def summary_table(result: dict[str, Any]) -> Any:
     for column in ("step", "status", "seconds", "result"):
         table.add_column(column)
     for record in result["steps"]:
-        status = record["status"] + (" (reused)" if record.get("reused") else "")
+        status = record["status"] + (" (reused)" if record.get("reused") or record.get("reused_from") else "")
         style = _STYLE.get(record["status"], "")
         text = record.get("summary") or record.get("message", "")
         table.add_row(record["step"], f"[{style}]{status}[/]", f"{record['seconds']:.1f}", text)

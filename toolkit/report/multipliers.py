@@ -70,19 +70,16 @@ def pareto_front(points: np.ndarray) -> np.ndarray:
 
 def plot_catalogue(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     """Write the Pareto plot and one error heat map per design; return the files written."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from toolkit.multipliers import get_design
+    from toolkit.report.figures import new_figure
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     tag = f"{rows[0]['a_bits']}x{rows[0]['w_bits']}"
     points = np.array([[r["luts"], r["mre"]] for r in rows], dtype=float)
     front = pareto_front(points)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     families = sorted({r["family"] for r in rows})
     for fam in families:
         idx = [i for i, r in enumerate(rows) if r["family"] == fam]
@@ -103,12 +100,12 @@ def plot_catalogue(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     fig.tight_layout()
     path = out_dir / f"pareto_{tag}.png"
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     written.append(path)
     for r in rows:
         design = get_design(r["design"])
         err = design.error_table()
-        fig, ax = plt.subplots(figsize=(4.2, 3.6))
+        fig = new_figure((4.2, 3.6))
+        ax = fig.subplots()
         lim = max(1, int(np.abs(err).max()))
         im = ax.imshow(
             err,
@@ -131,6 +128,5 @@ def plot_catalogue(rows: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         fig.tight_layout()
         path = out_dir / f"error_{design.name}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         written.append(path)
     return written

@@ -10,15 +10,13 @@ import numpy as np
 
 
 def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from toolkit.report.figures import new_figure
 
     written = []
     layers = list(summary["scores"])
     # 1. Sensitivity: the Hessian trace per layer and the score of every candidate.
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = new_figure((10, 4))
+    (ax1, ax2) = fig.subplots(1, 2)
     ax1.bar(layers, [summary["scores"][n]["hessian_trace"] for n in layers], color="tab:purple")
     ax1.set_ylabel("E[tr H] of layer output")
     ax1.set_title("per-layer sensitivity")
@@ -30,9 +28,10 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     ax2.set_ylabel("Omega (predicted loss perturbation)")
     ax2.set_title("candidate scores per layer")
     fig.tight_layout()
-    written.append(_save(fig, out_dir / "sensitivity.png", plt))
+    written.append(_save(fig, out_dir / "sensitivity.png"))
     # 2. Chosen design per layer with its energy share.
-    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.45 * len(layers)))
+    fig = new_figure((7, 0.6 + 0.45 * len(layers)))
+    ax = fig.subplots()
     energies = []
     for n in layers:
         chosen = summary["layers"][n]
@@ -49,10 +48,11 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_title("chosen multiplier per layer")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    written.append(_save(fig, out_dir / "chosen.png", plt))
+    written.append(_save(fig, out_dir / "chosen.png"))
     # 3. Pareto front: energy reduction vs accuracy loss; the ladder on the search set, the
     #    certified bound of every rung the certification walked, the uniform designs.
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.subplots()
     e0 = summary["energy"]["exact"]
     base = summary["search"]["exact"]
     ladder = summary.get("ladder") or []
@@ -98,11 +98,10 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_title(f"{summary['model']}: energy vs accuracy")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    written.append(_save(fig, out_dir / "pareto.png", plt))
+    written.append(_save(fig, out_dir / "pareto.png"))
     return written
 
 
-def _save(fig: Any, path: Path, plt: Any) -> Path:
+def _save(fig: Any, path: Path) -> Path:
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

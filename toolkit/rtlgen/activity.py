@@ -24,7 +24,7 @@ class ModuleActivity:
     """Toggle statistics of one layer instance (or ``io``)."""
 
     bits: int  # covered signal bits
-    toggles: int  # bit changes counted over the run
+    toggles: float  # bit changes counted over the run (scaled to the run when counted on a sample)
 
     def rate(self, cycles: int) -> float:
         """Average toggles per covered bit per clock cycle (the activity factor alpha)."""
@@ -41,6 +41,12 @@ class Activity:
     def rate(self, instance: str) -> float:
         m = self.modules.get(instance)
         return m.rate(self.cycles) if m else 0.0
+
+    def merged(self, name: str) -> Activity:
+        """Every instance as one unit ``name`` (a design whose hierarchy is not one module per layer)."""
+        bits = sum(m.bits for m in self.modules.values())
+        toggles = sum(m.toggles for m in self.modules.values())
+        return Activity(self.cycles, {name: ModuleActivity(bits, toggles)})
 
     def to_json(self) -> dict:
         return {

@@ -110,17 +110,22 @@ def synthesize(design: RtlDesign, dsp: bool = False) -> Area:
     return _area(design, raw["modules"], flow, raw["seconds"])
 
 
+def flatten(name: str, modules: dict[str, dict[str, int]]) -> Counter:
+    """Library cells of module ``name`` and of everything instantiated below it."""
+    total: Counter = Counter()
+    for cell, n in modules.get(_match(name, modules) or name, {}).items():
+        sub = _match(cell, modules)
+        if sub is not None:
+            for k, v in flatten(sub, modules).items():
+                total[k] += v * n
+        else:
+            total[cell] += n
+    return total
+
+
 def _area(design: RtlDesign, modules: dict[str, dict[str, int]], flow: str, seconds: float) -> Area:
     def flat(name: str) -> Counter:
-        total: Counter = Counter()
-        for cell, n in modules.get(name, {}).items():
-            sub = _match(cell, modules)
-            if sub is not None:
-                for k, v in flat(sub).items():
-                    total[k] += v * n
-            else:
-                total[cell] += n
-        return total
+        return flatten(name, modules)
 
     top = _match(TOP, modules) or TOP
     everything = flat(top)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
+from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -55,27 +56,64 @@ def read_build_dir(path: Path | str) -> BuildFolder:
     return BuildFolder(path, model, plan if plan.exists() else None, meta["board"], data, meta)
 
 
-GENERATED_RTL = "generated RTL (tk_accel)"
+GENERATED_RTL = "generated RTL (tk_accel)"  # the deployed design with --accelerator rtl
+SAME_PLAN_RTL = "generated RTL (same plan)"  # stands in for the hls4ml design where HLS cannot run
+RTL_SIM_DIR = "rtl_sim"  # the rtl step's folder: design.json, and hls/ (the HLS run) where HLS ran
+HLS_RUN_DIR = "hls"
 
 
-def describe_design(accelerator: str, design_hash: str) -> dict[str, Any]:
-    """Which design the simulated numbers describe, and whether it is the one the bitstream holds."""
-    same = accelerator == "rtl"
-    note = None if same else (
-        "the bitstream holds the hls4ml design; these cycles, activity and modelled power come from the "
-        "toolkit's generated RTL of the same plan, not from the HLS design (build with --accelerator rtl "
-        "to deploy the simulated design)"
-    )  # fmt: skip
-    return {"simulated": GENERATED_RTL, "design_hash": design_hash, "accelerator": accelerator,
+def describe_design(accelerator: str, design_hash: str, hls: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Which design the simulated numbers describe, and whether it is the one the bitstream holds.
+
+    ``hls``: the :func:`~toolkit.rtlgen.hls_verilog.hls_record` of the HLS Verilog simulated
+    for the hls4ml accelerator (None: the generated RTL was simulated).
+    """
+    if accelerator == "rtl":
+        simulated, same, note = GENERATED_RTL, True, None
+    elif hls is not None:
+        simulated, same = hls["design"], True
+        note = (
+            f"simulated the Verilog {hls['tool']} synthesised for this build's hls4ml accelerator "
+            f"({hls['folder']}); the synth step checks that its own HLS run writes the same files"
+        )
+    else:
+        simulated, same = SAME_PLAN_RTL, False
+        note = (
+            "no Vitis HLS here: the cycles, activity, area and modelled power come from the toolkit's generated "
+            "RTL of the same plan, not from the HLS design the bitstream holds (install Vitis HLS and run "
+            "`toolkit build --from rtl`, or build with --accelerator rtl to deploy the simulated design)"
+        )  # fmt: skip
+    return {"simulated": simulated, "design_hash": design_hash, "accelerator": accelerator,
             "is_deployed_design": same, "note": note}  # fmt: skip
 
 
+def simulated_hls(path: Path | str) -> dict[str, Any] | None:
+    """The HLS Verilog the rtl step simulated for this build folder (its record, files rechecked), or None."""
+    from toolkit.cache import read_json_if_exists
+    from toolkit.rtlgen.hls_verilog import check_same_verilog, verilog_dir
+
+    record = (read_json_if_exists(Path(path) / RTL_SIM_DIR / "design.json") or {}).get("hls_verilog")
+    if not record:
+        return None
+    folder = verilog_dir(Path(path) / RTL_SIM_DIR / HLS_RUN_DIR)
+    return check_same_verilog(folder, record)
+
+
 def sim_step(
-    path: Path | str, limit: int | None = None, fold: Any = None, area: bool = True, out: Path | None = None
+    path: Path | str,
+    limit: int | None = None,
+    fold: Any = None,
+    area: bool = True,
+    out: Path | None = None,
+    hls: dict[str, Any] | None | bool = True,
+    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_seed: int = 0,
 ) -> dict[str, Any]:
     """Simulate a build folder and write the result to ``out`` (default ``DIR/sim.json``).
 
-    ``toolkit sim --build`` and the pipeline's rtl step both run this.
+    ``toolkit sim --build`` and the pipeline's rtl step both run this. ``hls``: the record of
+    the HLS Verilog to simulate, None for the generated RTL, or True (default): the HLS Verilog
+    the rtl step simulated for an hls4ml build when there is one, else the generated RTL.
     """
     from toolkit.cache import write_atomic_json
     from toolkit.models.datasets import load_dataset
@@ -85,11 +123,15 @@ def sim_step(
     from toolkit.rtlgen.run import simulate
 
     folder = read_build_dir(path)
+    accelerator = folder.meta.get("accelerator", "hls4ml")
+    if hls is True:
+        hls = simulated_hls(folder.path) if accelerator == "hls4ml" else None
     data = load_dataset(folder.data)
     model_ir, _ = read_model(load_keras_file(folder.model))
     plan = load_plan(folder.plan, model_ir) if folder.plan else None
-    result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area)
+    result = simulate(model_ir, data, plan, folder.board, fold, limit, area=area, hls_verilog=hls or None,
+                      power_samples=power_samples, power_seed=power_seed)  # fmt: skip
     result["source"] = str(folder.path)
-    result["design"] = describe_design(folder.meta.get("accelerator", "hls4ml"), result["design_hash"])
+    result["design"] = describe_design(accelerator, result["design_hash"], hls or None)
     write_atomic_json(Path(out) if out is not None else folder.path / "sim.json", result)
     return result

@@ -52,9 +52,15 @@ class SimResult:
 class RtlDevice:
     """One simulated device (a Verilated model instance), opened from a build."""
 
-    def __init__(self, design: RtlDesign, build: Build) -> None:
+    def __init__(self, design: RtlDesign, build: Build, cycle_slack: float = 1.0,
+                 what: str = "the simulated design") -> None:  # fmt: skip
+        """``design`` gives the stream formats and shapes; ``build`` the library (its RTL, or HLS's Verilog
+        behind the same ports: :mod:`toolkit.rtlgen.hls_verilog`). ``cycle_slack`` scales the cycle
+        budget after which a batch counts as stuck (the closed-form bound is the generated RTL's)."""
         self.design = design
         self.build = build
+        self.cycle_slack = cycle_slack
+        self.what = what
         self._lib = Library.load(build.library)
         self._handle = ctypes.c_void_p(self._lib.tk_open())
         self.has_activity = bool(self._lib.tk_has_coverage())
@@ -112,7 +118,7 @@ class RtlDevice:
         out_cycles = np.zeros(n_out, np.int64)
         stats = np.zeros(2, np.int64)
         if max_cycles is None:
-            per = interval_bound(self.design)
+            per = self.cycle_slack * interval_bound(self.design)
             slow = 1.0 / (1.0 - max(stall_in, stall_out))
             max_cycles = int(10_000 + 4 * slow * (per + self.design.axis_in.beats) * (len(last) + n_out + 1))
         status = self._lib.tk_stream(
@@ -122,8 +128,9 @@ class RtlDevice:
         )  # fmt: skip
         if status != 0:
             raise ToolkitError(
-                f"the simulated design produced {int((out_cycles > 0).sum())} of {n_out} output beats in "
-                f"{max_cycles} cycles: it is stuck (a generator bug)"
+                f"{self.what} produced {int((out_cycles > 0).sum())} of {n_out} output beats in "
+                f"{max_cycles} cycles: it is stuck"
+                + (" (a generator bug)" if self.what == "the simulated design" else "")
             )
         return StreamResult(out, out_last, in_cycles, out_cycles, int(stats[0]), int(stats[1]))
 

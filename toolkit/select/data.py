@@ -14,6 +14,7 @@
 * For a procedural dataset (mnist1d) ``extra_certify`` fresh samples from the same generator
   (:func:`toolkit.models.datasets.fresh_samples`, a seed the splits never used) join the
   certification set: 800 held-out samples certify no less than 0.29 points, 4800 no less than 0.05.
+  ``fresh_seed`` picks the generator seed (benchmarks draw independent certification sets with it).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def split_selection_data(
     certify_fraction: float = CERTIFY_FRACTION,
     split_seed: int = 0,
     extra_certify: int | None = None,
+    fresh_seed: int = FRESH_SEED,
 ) -> SelectionData:
     """Calibration / search / certification sets from a dataset (see module docstring)."""
     from toolkit.models.zoo import VALIDATION_FRACTION
@@ -101,7 +103,7 @@ def split_selection_data(
     if extra:
         from toolkit.models.datasets import fresh_samples
 
-        x_new, y_new = fresh_samples(data.name, extra, FRESH_SEED)
+        x_new, y_new = fresh_samples(data.name, extra, fresh_seed)
         x_cert, y_cert = np.concatenate([x_cert, x_new]), np.concatenate([y_cert, y_new])
     return SelectionData(
         x_cal, y_cal, x_search, y_search, held.y_train[search], x_cert, y_cert, source, split_seed, len(x_new) if extra else 0,

@@ -11,6 +11,7 @@ from toolkit.emulator.incremental import IncrementalEmulator
 from toolkit.emulator.layers import im2col
 from toolkit.emulator.products import EXACT
 from toolkit.models import ir
+from toolkit.precision import Precision
 
 MAX_CANDIDATE_BITS = 8  # the multiplier library covers 2..8-bit operands
 _CHUNK = 256  # samples per im2col block while counting operands
@@ -51,7 +52,7 @@ def operand_counts(model_ir: ir.ModelIR, x_calibration: np.ndarray) -> dict[str,
     for layer in model_ir.mac_layers():
         inputs = walk.stored_input(layer.name)
         assert inputs is not None  # nothing is evicted under this byte limit
-        a_codes = layer.in_precision.codes
+        a_codes = _full_range(layer.in_precision)
         counts = np.zeros(len(a_codes), np.int64)
         for start in range(0, len(inputs), _CHUNK):
             part = inputs[start : start + _CHUNK].astype(np.int64)
@@ -73,7 +74,7 @@ def profile_model(
     out: dict[str, LayerProfile] = {}
     for layer in model_ir.mac_layers():
         a_prec, w_prec = layer.in_precision, layer.weight_precision
-        a_codes, w_codes = a_prec.codes, w_prec.codes
+        a_codes, w_codes = _full_range(a_prec), _full_range(w_prec)
         p_a = counts[layer.name] / counts[layer.name].sum()
         w = layer.weight_matrix()
         p_w = np.bincount(w.ravel() - w_codes[0], minlength=len(w_codes)) / w.size
@@ -91,3 +92,14 @@ def profile_model(
             approximable=max(a_prec.width, w_prec.width) <= MAX_CANDIDATE_BITS,
         )
     return out
+
+
+def _full_range(precision: Precision) -> np.ndarray:
+    """Every code of the type's two's-complement width, ascending, as the multiplier tables index them.
+
+    A symmetric type (``SAT_SYM``, e.g. ``quantized_bits(..., symmetric=1)``) never produces its
+    lowest code, but its operands still occupy ``width`` bits: the histogram keeps that code at
+    probability 0, so histograms and design tables line up and the width is ``log2(len(codes))``.
+    """
+    lowest = -(1 << (precision.width - 1)) if precision.signed else 0
+    return np.arange(lowest, precision.max_code + 1, dtype=np.int64)

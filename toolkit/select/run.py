@@ -20,7 +20,7 @@ from toolkit.select.candidates import layer_candidates
 from toolkit.select.certify import DEFAULT_CONFIDENCE, Certificate, certify, check_confidence, paired_loss
 from toolkit.select.data import CERTIFY_FRACTION, SelectionData, split_selection_data
 from toolkit.select.energy import candidate_energy
-from toolkit.select.ga import run_ga
+from toolkit.select.ga import require_pymoo, run_ga
 from toolkit.select.ladder import GRID_POINTS, Ladder, build_ladder
 from toolkit.select.search import Problem
 from toolkit.select.sensitivity import omega
@@ -154,6 +154,8 @@ def search_ladder(
         raise ToolkitError(
             f"selection method {selector!r} is unknown: expected one of {', '.join(SELECTORS)}"
         )
+    if selector == "ga":
+        require_pymoo()  # before the profiling and scoring, not after
     y_cal, y_search = sets.y_calibration, sets.y_search
     if y_cal is None:
         exact = Emulator(model_ir)
@@ -278,6 +280,7 @@ def approx_model(
             "front": [{k: v for k, v in p.items() if k != "genome"} for p in ga.front],
             "seconds": ga.seconds,
             "evaluations": ga.evaluations,
+            "generations": ga.generations,
         },
         "uniform": uniform_points(problem),
         "evaluations": problem.evaluations,

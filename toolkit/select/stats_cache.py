@@ -20,7 +20,7 @@ from toolkit.models import ir
 from toolkit.select.profile import LayerProfile, operand_counts, profile_model
 from toolkit.select.sensitivity import LayerSensitivity, gradient_statistics
 
-SCHEMA = 1  # bump when what is stored, or how it is computed, changes
+SCHEMA = 2  # bump when what is stored, or how it is computed, changes
 
 
 def statistics_key(
