@@ -46,6 +46,8 @@ def user_model(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from toolkit.models.datasets import load_dataset
 
     digits = load_dataset("digits")
+    # default names as a fresh session gives them (q_dense, q_dense_1), whatever this worker built before
+    tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(3)
     inputs = tf.keras.Input((8, 8, 1))
     x = tf.keras.layers.Flatten()(QActivation("quantized_relu(4,0)")(inputs))
