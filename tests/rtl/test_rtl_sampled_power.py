@@ -11,6 +11,7 @@ from toolkit.errors import ToolkitError
 from toolkit.rtlgen.sampled_power import sample_indices
 
 N_RUN, N_SAMPLED = 160, 32
+pytestmark = pytest.mark.xdist_group("sampled_power")  # the two simulations of `runs` happen once
 
 
 @pytest.fixture(scope="module")
