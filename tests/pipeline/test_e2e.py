@@ -78,3 +78,14 @@ def test_default_build_then_simulated_measurement(tmp_path: Path) -> None:
                     "Energy: exact vs plan", "Per-layer sensitivity", "data:image/png;base64,"):  # fmt: skip
         assert section in page, section
     assert "Power trace" not in page and "± 0.000" not in page  # a model is not drawn as samples
+
+    # --limit: the exact model's accuracy is taken on the same samples the hardware ran, so the
+    # loss compares like with like (it used to be the full test split's against the subset's)
+    limited = CliRunner().invoke(
+        cli, ["measure", "--build", str(out), "--target", "sim", "--limit", "50", "--json"]
+    )
+    assert limited.exit_code == 0, limited.output
+    part = json.loads(limited.stdout)["accuracy"]
+    exact = Emulator(model_ir).predict(data.x_test[:50]).argmax(1) == data.y_test[:50]
+    assert part["samples"] == 50 and part["emulator_exact"] == pytest.approx(float(np.mean(exact)))
+    assert part["hardware"] == pytest.approx(float(np.mean(emulated[:50].argmax(1) == data.y_test[:50])))

@@ -125,7 +125,8 @@ def measure_build(
         "accuracy": {
             "hardware": results["accuracy"],
             "emulator_plan": results["expected_accuracy"],
-            "emulator_exact": (selection or {}).get("test", {}).get("exact"),
+            # on the very samples the hardware ran (a --limit subset is not the selection's full test split)
+            "emulator_exact": _exact_accuracy(folder, package, results["samples"]),
             "samples": results["samples"],
             # the deployed exact arithmetic vs the user's own model, from the quantize step
             "original_model_agreement": read_json_if_exists(folder / "quantize" / AGREEMENT_FILE),
@@ -152,6 +153,20 @@ def measure_build(
     write_atomic_json(folder / "measure.json", out)
     out["report"] = str(write_report(out, folder))
     return out
+
+
+def _exact_accuracy(folder: Path, package: Path, samples: int) -> float:
+    """The exact model's emulated accuracy on the first ``samples`` test vectors of the package."""
+    import numpy as np
+
+    from toolkit.emulator.engine import Emulator
+    from toolkit.pipeline.steps import load_build
+
+    model_ir, _, _ = load_build(folder)
+    with np.load(package / "vectors.npz") as f:
+        codes, labels = f["x_codes"][:samples], f["labels"][:samples]
+    outputs = Emulator(model_ir).predict_codes(codes)
+    return float(np.mean(outputs.reshape(len(codes), -1).argmax(axis=1) == labels))
 
 
 def _on_board(package: Path, board: str, meter: str, samples: int, limit: int | None, log: Any) -> dict:
