@@ -155,13 +155,19 @@ def measure_build(
     return out
 
 
-def _exact_accuracy(folder: Path, package: Path, samples: int) -> float:
-    """The exact model's emulated accuracy on the first ``samples`` test vectors of the package."""
+def _exact_accuracy(folder: Path, package: Path, samples: int) -> float | None:
+    """The exact model's emulated accuracy on the first ``samples`` test vectors of the package.
+
+    None when the folder holds a package without its build's model: there is no exact
+    reference to compare with, and the report then shows no loss rather than a wrong one.
+    """
     import numpy as np
 
     from toolkit.emulator.engine import Emulator
     from toolkit.pipeline.steps import load_build
 
+    if not (folder / "model.h5").exists():
+        return None
     model_ir, _, _ = load_build(folder)
     with np.load(package / "vectors.npz") as f:
         codes, labels = f["x_codes"][:samples], f["labels"][:samples]
