@@ -26,8 +26,16 @@ from toolkit.rtlgen.build_dir import HLS_RUN_DIR, RTL_SIM_DIR, SAME_PLAN_RTL, de
 DATA = Path(__file__).resolve().parents[1] / "data" / "hls_verilog"
 W1 = np.array(
     [1, -1, 2, -2]
-)  # the good ROM (tests/data/hls_verilog/good/*.dat); the wrong one has w1[1] = +1
+)  # the good ROM (tests/data/hls_verilog/good/*.dat); the wrong one (wrong_w1_rom.dat) has w1[1] = +1
 pytestmark = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not on PATH")
+
+
+def wrong_verilog(tmp_path: Path) -> Path:
+    """The good HLS output with one wrong ROM word: the same logic, other weights."""
+    folder = tmp_path / "wrong-verilog"
+    shutil.copytree(DATA / "good", folder)
+    shutil.copy(DATA / "wrong_w1_rom.dat", folder / "toolkit_axis_top_w1_rom.dat")
+    return folder
 
 
 def tiny_model():
@@ -159,7 +167,7 @@ def test_rtl_step_simulates_the_hls_verilog(tools, tmp_path, monkeypatch) -> Non
     assert "not from the HLS design" in measured["design"]["note"]
     page = Path(measured["report"]).read_text()
     assert f"simulated: {label} under Verilator" in page and "generated RTL (same plan)" in page
-    shutil.copy(DATA / "wrong" / "toolkit_axis_top_w1_rom.dat", folder)
+    shutil.copy(DATA / "wrong_w1_rom.dat", folder / "toolkit_axis_top_w1_rom.dat")
     done = CliRunner().invoke(cli, ["sim", "--build", str(build), "--no-area"])
     assert done.exit_code == 2 and "toolkit_axis_top_w1_rom.dat differ" in done.output
 
@@ -167,7 +175,7 @@ def test_rtl_step_simulates_the_hls_verilog(tools, tmp_path, monkeypatch) -> Non
 @pytest.mark.verilator
 @pytest.mark.yosys
 def test_wrong_hls_verilog_is_a_hardware_mismatch(tools, tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("STANDIN_HLS_VERILOG", str(DATA / "wrong"))
+    monkeypatch.setenv("STANDIN_HLS_VERILOG", str(wrong_verilog(tmp_path)))
     with pytest.raises(
         HardwareMismatch, match=r"the hls \(Vitis HLS Verilog\) disagrees with the emulator on \d+ of 24"
     ) as info:
@@ -239,7 +247,7 @@ def test_synth_refuses_hls_verilog_other_than_the_simulated(
     )
     manifest = json.loads(Path(result["manifest"]).read_text())
     assert result["status"] == "passed" and manifest["hls_verilog_hash"] == simulated["hash"]
-    monkeypatch.setenv("STANDIN_HLS_VERILOG", str(DATA / "wrong"))
+    monkeypatch.setenv("STANDIN_HLS_VERILOG", str(wrong_verilog(tmp_path)))
     with pytest.raises(ToolkitError, match="is not the Verilog the rtl step simulated.*w1_rom.dat differ"):
         synth_step(
             project, model_hash="m", plan_hash="p", bitstreams=tmp_path / "bits2", hls_verilog=simulated

@@ -78,9 +78,30 @@ def find_yosys() -> str:
     return exe
 
 
+def cell_counts(sources: list[str], flow: str, cwd: Path, what: str) -> dict[str, dict[str, int]]:
+    """Cells of each module after ``flow`` on ``sources`` (yosys, run in ``cwd``); ``what`` names them in errors.
+
+    The netlist is read back from ``write_json``: yosys 0.23's ``stat -json`` mixes text into
+    the JSON with a hierarchy. Library cells (black/white boxes) are leaves, not modules.
+    """
+    exe = find_yosys()
+    with tempfile.TemporaryDirectory() as tmp:
+        net = Path(tmp) / "net.json"
+        script = f"read_verilog -defer {' '.join(sources)}; {flow}; write_json {net}"
+        proc = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, cwd=cwd)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
+            raise ToolkitError(f"yosys ({exe}) failed on {what}:\n{tail}")
+        modules = json.loads(net.read_text())["modules"]
+    return {
+        m: dict(Counter(c["type"] for c in v.get("cells", {}).values()))
+        for m, v in modules.items()
+        if not {"blackbox", "whitebox"} & set(v.get("attributes", {}))
+    }
+
+
 def synthesize(design: RtlDesign, dsp: bool = False) -> Area:
     """Synthesise ``design`` for xc7 (cached) and return per-layer and total utilisation."""
-    exe = find_yosys()
     flow = f"synth_xilinx -family xc7 {'' if dsp else '-nodsp '}-noiopad -top {TOP}"
     key = content_hash(design.key(), flow, "area-v2")
     cached = cache_dir("rtl", "area") / f"{key}.json"
@@ -91,20 +112,7 @@ def synthesize(design: RtlDesign, dsp: bool = False) -> Area:
         with tempfile.TemporaryDirectory() as tmp:
             top = design.write(Path(tmp))
             sources = [str(top)] + [str(p) for p in design.sources()]
-            net = (
-                Path(tmp) / "net.json"
-            )  # yosys 0.23's `stat -json` mixes text into the JSON with a hierarchy
-            script = f"read_verilog -defer {' '.join(sources)}; {flow}; write_json {net}"
-            proc = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, cwd=tmp)
-            if proc.returncode != 0:
-                tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
-                raise ToolkitError(f"yosys ({exe}) failed on model {design.model_ir.name!r}:\n{tail}")
-            modules = json.loads(net.read_text())["modules"]
-        counts = {
-            m: dict(Counter(c["type"] for c in v.get("cells", {}).values()))
-            for m, v in modules.items()
-            if not {"blackbox", "whitebox"} & set(v.get("attributes", {}))  # library cells are leaves
-        }
+            counts = cell_counts(sources, flow, Path(tmp), f"model {design.model_ir.name!r}")
         raw = {"modules": counts, "seconds": time.perf_counter() - start}
         write_atomic_json(cached, raw)
     return _area(design, raw["modules"], flow, raw["seconds"])

@@ -19,10 +19,7 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
-import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -194,11 +191,10 @@ def open_hls_device(folder: Path | str, design: Any, activity: bool = True) -> A
 
 def synthesize_hls(folder: Path | str) -> Any:
     """yosys area of the HLS Verilog (xc7, no DSP, as the generated RTL's), as one unit ``hls``."""
-    from toolkit.rtlgen.area import Area, find_yosys, flatten, summarize
+    from toolkit.rtlgen.area import Area, cell_counts, flatten, summarize
 
     folder = Path(folder).resolve()
     sources = verilog_files(folder)
-    exe = find_yosys()
     flow = f"synth_xilinx -family xc7 -nodsp -noiopad -top {HLS_TOP}"
     key = content_hash({p.name: sha256_file(p) for p in sources}, flow, "hls-area-v1")
     cached = cache_dir("rtl", "area") / f"{key}.json"
@@ -206,19 +202,7 @@ def synthesize_hls(folder: Path | str) -> Any:
         raw = json.loads(cached.read_text())
     else:
         start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as tmp:
-            net = Path(tmp) / "net.json"
-            script = f"read_verilog -defer {' '.join(p.name for p in sources)}; {flow}; write_json {net}"
-            proc = subprocess.run([exe, "-q", "-p", script], capture_output=True, text=True, cwd=folder)
-            if proc.returncode != 0:
-                tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-10:])
-                raise ToolkitError(f"yosys ({exe}) failed on the HLS Verilog in '{folder}':\n{tail}")
-            modules = json.loads(net.read_text())["modules"]
-        counts = {
-            m: dict(Counter(c["type"] for c in v.get("cells", {}).values()))
-            for m, v in modules.items()
-            if not {"blackbox", "whitebox"} & set(v.get("attributes", {}))
-        }
+        counts = cell_counts([p.name for p in sources], flow, folder, f"the HLS Verilog in '{folder}'")
         raw = {"modules": counts, "seconds": time.perf_counter() - start}
         write_atomic_json(cached, raw)
     everything = flatten(HLS_TOP, raw["modules"])
