@@ -17,7 +17,7 @@ import numpy as np
 from toolkit.cache import content_hash
 from toolkit.emulator.control_variate import fit_correction
 from toolkit.emulator.engine import Emulator
-from toolkit.emulator.incremental import IncrementalEmulator
+from toolkit.emulator.incremental import IncrementalEmulator, batch_size_for
 from toolkit.emulator.products import ProductKernel
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
@@ -132,7 +132,8 @@ class Problem:
         if self._codes is None:
             self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
         if not self.incremental:
-            return Emulator(self.model_ir, self.plan(choice).kernels()).predict_codes(self._codes)
+            batch = batch_size_for(self.model_ir)
+            return Emulator(self.model_ir, self.plan(choice).kernels(), batch).predict_codes(self._codes)
         if self._emulator is None:
             self._emulator = IncrementalEmulator(self.model_ir, self._codes)
         self._check(choice)
