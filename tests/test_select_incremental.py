@@ -146,7 +146,9 @@ def test_batch_size_does_not_change_the_output_and_scales_with_the_layers():
     plan = {layer.name: _designs(layer)[0] for layer in model_ir.mac_layers()}
     kernels = {name: approx_kernel(design) for name, design in plan.items()}
     out = IncrementalEmulator(model_ir, codes, batch_size=7).predict_codes(plan, lambda n: kernels[n])
-    np.testing.assert_array_equal(out, Emulator(model_ir, kernels, batch_size=len(codes)).predict_codes(codes))
+    np.testing.assert_array_equal(
+        out, Emulator(model_ir, kernels, batch_size=len(codes)).predict_codes(codes)
+    )
     sizes = [batch_size_for(model_ir, budget=1 << bits) for bits in range(0, 48, 4)]
     assert sizes[0] == 1 and sizes[-1] == DEFAULT_BATCH and sizes == sorted(sizes)
 
