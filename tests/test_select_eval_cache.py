@@ -61,6 +61,11 @@ def test_a_warm_selection_emulates_nothing_and_reads_back_what_was_emulated(zoo_
     for choice, stored in warm._cache.items():
         np.testing.assert_array_equal(stored, fresh.correct(list(choice)))
     assert fresh.evaluations == len(warm._cache) > 5
+    # the first samples of what a problem evaluated are the subset's own evaluations
+    head, alone = fresh.head(40), fresh.with_samples(sets.x_search[:40], sets.y_search[:40])
+    for choice in list(warm._cache)[:4]:
+        np.testing.assert_array_equal(head.correct(list(choice)), alone.correct(list(choice)))
+    assert head.evaluations == 0 and alone.evaluations == 4
 
 
 def test_keys_separate_plans_corrections_and_sample_sets(zoo_models, own_cache):

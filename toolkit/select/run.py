@@ -17,7 +17,14 @@ from toolkit.models.reader import read_model
 from toolkit.models.zoo import VALIDATION_FRACTION
 from toolkit.progress import progress
 from toolkit.select.candidates import layer_candidates
-from toolkit.select.certify import DEFAULT_CONFIDENCE, Certificate, certify, check_confidence, paired_loss
+from toolkit.select.certify import (
+    DEFAULT_CONFIDENCE,
+    Certificate,
+    PairedLoss,
+    certify,
+    check_confidence,
+    paired_loss,
+)
 from toolkit.select.data import CERTIFY_FRACTION, SelectionData, split_selection_data
 from toolkit.select.energy import candidate_energy
 from toolkit.select.eval_cache import EvaluationStore
@@ -125,7 +132,9 @@ def uniform_points(problem: Problem, samples: int = UNIFORM_SAMPLES) -> list[dic
     error of an accuracy is at most 2.2 points, small beside the 10-80 point losses they show).
     """
     if len(problem.y_val) > samples:
-        problem = problem.with_samples(problem.x_val[:samples], problem.y_val[:samples])
+        problem = problem.head(
+            samples
+        )  # the exact plan (and any uniform plan the search met) is not re-emulated
     by_prefix: dict[str, list[int]] = {}
     for options in problem.candidates:
         for i, c in enumerate(options):
@@ -208,6 +217,14 @@ def certify_ladder(
     return certify(ladder.savings, lambda i: cert.correct(ladder.choices[i]), budget, confidence)
 
 
+def evaluate_test(
+    problem: Problem, x: np.ndarray, y: np.ndarray, choice: list[int], confidence: float
+) -> PairedLoss:
+    """The chosen plan's loss against the exact model on the test split (reported, never used to choose)."""
+    test = problem.with_samples(x, y)
+    return paired_loss(test.correct(problem.exact_choice()), test.correct(choice), confidence)
+
+
 def approx_model(
     model_spec: str,
     data_spec: str | None,
@@ -257,8 +274,7 @@ def approx_model(
     plan = problem.plan(choice)
     out_dir.mkdir(parents=True, exist_ok=True)
     exact = problem.exact_choice()
-    test = problem.with_samples(data.x_test, data.y_test)
-    test_loss = paired_loss(test.correct(exact), test.correct(choice), confidence)
+    test_loss = evaluate_test(problem, data.x_test, data.y_test, choice, confidence)
     e_exact, e_plan = problem.total_energy(exact), problem.total_energy(choice)
     summary = {
         "model": model_spec,
@@ -306,6 +322,7 @@ def approx_model(
         },
         "uniform": uniform_points(problem),
         "evaluations": problem.evaluations,
+        "reused_evaluations": problem.reused,  # read from the evaluation cache instead of emulated
         "seconds": {"search": t_search, "total": time.perf_counter() - start},
     }
     plan.save(out_dir / "plan.json", model_ir)

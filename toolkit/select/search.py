@@ -161,6 +161,16 @@ class Problem:
             _layer_keys=self._layer_keys,
         )  # fmt: skip
 
+    def head(self, n: int) -> Problem:
+        """The same candidates on the first ``n`` samples; what this problem already evaluated is cut, not emulated.
+
+        A sample's correctness does not depend on the others (the emulator computes every
+        sample alone), so the first ``n`` entries of a memoized vector are the subset's own.
+        """
+        sub = self.with_samples(self.x_val[:n], self.y_val[:n])
+        sub._cache.update({key: correct[:n] for key, correct in self._cache.items()})
+        return sub
+
     def total_energy(self, choice: list[int]) -> float:
         return float(sum(e[i] for e, i in zip(self.energy, choice, strict=True)))
 
