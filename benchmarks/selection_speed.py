@@ -65,6 +65,8 @@ def _timed(table: dict[str, float], phase: str, function):
 
 
 def _spec(name: str) -> tuple[str, str | None]:
+    import toolkit  # noqa: F401  (before scale_models puts this checkout first on sys.path: keep our own)
+
     if name.startswith("zoo:"):
         return name, None
     from scale_models import dataset_spec, trained_model_path
@@ -212,6 +214,9 @@ def _worker(name: str, modes: list[str], out_json: Path) -> None:
         result["plan"] = json.loads(result["plan"])
     import toolkit
 
+    expected = Path(os.environ["PYTHONPATH"].split(os.pathsep)[0]).resolve()
+    if Path(toolkit.__file__).resolve().parents[1] != expected:
+        raise RuntimeError(f"worker ran {toolkit.__file__}, not the toolkit of {expected}")
     row = {"model": name, "same_plan_uncached_vs_cached": same_plan, "setup": setup, "modes": results}
     row["toolkit"] = str(Path(toolkit.__file__).parent)  # which code this worker ran
     out_json.write_text(json.dumps(row) + "\n")
