@@ -96,6 +96,14 @@ def test_keys_separate_plans_corrections_and_sample_sets(zoo_models, own_cache):
         EvaluationStore(entry["ir"], x, (y + 1) % 10).path,
     }
     assert len(paths) == 3
+    # and by the source of the code that computes the arithmetic
+    from toolkit.select import eval_cache
+
+    fingerprint = eval_cache.arithmetic_fingerprint()
+    assert len(fingerprint) == 16
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eval_cache, "arithmetic_fingerprint", lambda: "other code")
+        assert EvaluationStore(entry["ir"], x, y).path not in paths
     store = EvaluationStore(entry["ir"], x, y)
     row = np.arange(len(y)) % 3 == 0
     store.put("k", row)

@@ -8,13 +8,16 @@ very plans an earlier run emulated: the search, the certification, the report's 
 points and the test split all find them here.
 
 One file per (model, sample set): ``$TOOLKIT_CACHE/select-evals/<key>.json`` maps a plan
-key to the plan's per-sample correctness, packed to bits (hex). Keys hash every input, so
-an entry is never stale; two runs writing one file at once merge what each has (a lost
+key to the plan's per-sample correctness, packed to bits (hex). Keys hash every input, the
+source of the code that computes the arithmetic included (:func:`arithmetic_fingerprint`),
+so an entry is never stale; two runs writing one file at once merge what each has (a lost
 entry is only emulated again).
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +26,28 @@ from toolkit.cache import cache_dir, content_hash, read_json_if_exists, write_at
 from toolkit.models import ir
 
 SCHEMA = 1  # bump when what is stored, or how it is computed, changes
+
+
+ARITHMETIC_SOURCES = ("emulator", "multipliers", "precision.py", "plan.py")  # in the toolkit package
+
+
+@functools.lru_cache(maxsize=1)
+def arithmetic_fingerprint() -> str:
+    """A hash of the source files that define what the emulator computes (and of their names).
+
+    The emulator is bit-exact by contract, but a fixed bug changes its results: a cached
+    evaluation made by other code is then not reused (an edit that changes nothing also
+    invalidates, which costs one cold run).
+    """
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(
+        path
+        for name in ARITHMETIC_SOURCES
+        for path in ([root / name] if name.endswith(".py") else (root / name).rglob("*.py"))
+    )
+    return content_hash(
+        *[item for path in files for item in (str(path.relative_to(root)), path.read_bytes())]
+    )
 
 
 def layer_key(design: Any, correction: dict[str, Any] | str) -> str:
@@ -35,7 +60,14 @@ class EvaluationStore:
 
     def __init__(self, model_ir: ir.ModelIR, x: np.ndarray, y: np.ndarray) -> None:
         self.n = len(y)
-        key = content_hash("select-evals", SCHEMA, model_ir.model_hash(), np.asarray(x), np.asarray(y))
+        key = content_hash(
+            "select-evals",
+            SCHEMA,
+            arithmetic_fingerprint(),
+            model_ir.model_hash(),
+            np.asarray(x),
+            np.asarray(y),
+        )
         self.path = cache_dir("select-evals") / f"{key}.json"
         self._rows: dict[str, str] = self._read()
 

@@ -131,10 +131,10 @@ def uniform_points(problem: Problem, samples: int = UNIFORM_SAMPLES) -> list[dic
     the first ``samples`` search samples only (``n`` in each point; at 512 samples the standard
     error of an accuracy is at most 2.2 points, small beside the 10-80 point losses they show).
     """
-    if len(problem.y_val) > samples:
-        problem = problem.head(
-            samples
-        )  # the exact plan (and any uniform plan the search met) is not re-emulated
+    if (
+        len(problem.y_val) > samples
+    ):  # the exact plan (and any uniform plan the search met) is not re-emulated
+        problem = problem.head(samples)
     by_prefix: dict[str, list[int]] = {}
     for options in problem.candidates:
         for i, c in enumerate(options):
