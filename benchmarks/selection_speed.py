@@ -140,14 +140,18 @@ def main() -> None:
     parser.add_argument(
         "--before-modes", nargs="+", default=["cold", "warm"], choices=list(MODES), help="modes of --before"
     )
+    parser.add_argument("--show", type=Path, default=None, help="print the table of a results JSON and stop")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.show:
+        _table(json.loads(args.show.read_text())["rows"])
+        return
     if args.worker:
         _worker(args.models[0], args.modes, args.out)
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        versions = [("after", "HEAD (this checkout)", ROOT, args.modes)]
+        versions = [("after", f"HEAD ({_describe('HEAD')})", ROOT, args.modes)]
         if args.before:
             old = Path(tmp) / "before"
             old.mkdir()
@@ -155,14 +159,9 @@ def main() -> None:
                 ["git", "archive", args.before], cwd=ROOT, check=True, capture_output=True
             )
             subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
-            rev = subprocess.run(
-                ["git", "rev-parse", "--short", args.before],
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout.strip()
-            versions.insert(0, ("before", f"{args.before} ({rev})", old, args.before_modes))
+            versions.insert(
+                0, ("before", f"{args.before} ({_describe(args.before)})", old, args.before_modes)
+            )
         for name in args.models:
             for label, rev, root, modes in versions:
                 out = Path(tmp) / f"{label}-{name.replace(':', '_')}.json"
@@ -175,6 +174,14 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": rows}, indent=2) + "\n")
     print(f"wrote {args.out}")
+
+
+def _describe(rev: str) -> str:
+    """The short commit of ``rev``; for HEAD, marked when the checkout has uncommitted changes."""
+    git = functools.partial(subprocess.run, cwd=ROOT, check=True, capture_output=True, text=True)
+    short = git(["git", "rev-parse", "--short", rev]).stdout.strip()
+    dirty = rev == "HEAD" and git(["git", "status", "--porcelain", "--untracked-files=no"]).stdout.strip()
+    return short + (" + uncommitted changes" if dirty else "")
 
 
 def _worker(name: str, modes: list[str], out_json: Path) -> None:
@@ -254,6 +261,9 @@ def _table(rows: list[dict]) -> None:
             f"{'saving (status)':26s}"
             + "".join(f"{100 * m['saving']:10.1f}% {m['status'][:5]}" for _, m in cols)
         )
+        before = {m["mode"]: m["plan"] for r, m in cols if r["version"] == "before"}
+        same = ["-" if m["mode"] not in before else str(m["plan"] == before[m["mode"]]) for _, m in cols]
+        print(f"{'same plan as before':26s}" + "".join(f"{v:>16s}" for v in same))
 
 
 if __name__ == "__main__":
