@@ -52,14 +52,18 @@ PHASES = {  # phase -> (module, function) timed while a selection runs
 }
 
 
-def _timed(table: dict[str, float], phase: str, function):
+def _timed(table: dict[str, float], phase: str, function, cpu_table: dict[str, float] | None = None):
+    """``function`` adding its wall seconds to ``table[phase]`` (and CPU seconds to ``cpu_table[phase]``)."""
+
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return function(*args, **kwargs)
         finally:
             table[phase] = table.get(phase, 0.0) + time.perf_counter() - start
+            if cpu_table is not None:
+                cpu_table[phase] = cpu_table.get(phase, 0.0) + time.process_time() - cpu
 
     return wrapper
 
@@ -83,13 +87,14 @@ def run_mode(model: str, data: str | None, mode: str, budget: float, out: Path) 
 
     approx_kernel.cache_clear()
     phases: dict[str, float] = {}
+    cpu_phases: dict[str, float] = {}
     originals = []
     for phase, (module_name, attr) in PHASES.items():
         module = importlib.import_module(module_name)
         if not hasattr(module, attr):
             continue
         originals.append((module, attr, getattr(module, attr)))
-        setattr(module, attr, _timed(phases, phase, getattr(module, attr)))
+        setattr(module, attr, _timed(phases, phase, getattr(module, attr), cpu_phases))
     problems: dict[int, object] = {}  # every Problem evaluated (search, certification, uniform, test)
     emulate: dict[str, float] = {}
     predict, correct = search.Problem.predict_codes, search.Problem.correct
@@ -110,8 +115,9 @@ def run_mode(model: str, data: str | None, mode: str, budget: float, out: Path) 
         for module, attr, function in originals:
             setattr(module, attr, function)
         search.Problem.predict_codes, search.Problem.correct = predict, correct
-    phases["scoring"] = phases.pop("problem", 0.0) - phases.get("statistics", 0.0)
-    phases["other"] = total - sum(phases.values())
+    for table, whole in ((phases, total), (cpu_phases, cpu)):
+        table["scoring"] = table.pop("problem", 0.0) - table.get("statistics", 0.0)
+        table["other"] = whole - sum(table.values())
     problems_list = list(problems.values())
     walks = [p._emulator for p in problems_list if p._emulator is not None]
     return {
@@ -120,6 +126,7 @@ def run_mode(model: str, data: str | None, mode: str, budget: float, out: Path) 
         "seconds": total,
         "cpu_seconds": cpu,
         "phases": phases,
+        "cpu_phases": cpu_phases,
         "emulation_seconds": emulate.get("emulation", 0.0),
         "evaluations": sum(p.evaluations for p in problems_list),
         "reused": sum(getattr(p, "reused", 0) for p in problems_list),
@@ -252,6 +259,10 @@ def _table(rows: list[dict]) -> None:
         print(f"{'phase (wall s)':26s}" + "".join(f"{r['version'] + ' ' + m['mode']:>16s}" for r, m in cols))
         for phase in phases:
             print(f"{phase:26s}" + "".join(f"{m['phases'].get(phase, 0.0):16.1f}" for _, m in cols))
+        if all("cpu_phases" in m for _, m in cols):
+            print("phase (CPU s)")
+            for phase in phases:
+                print(f"  {phase:24s}" + "".join(f"{m['cpu_phases'].get(phase, 0.0):16.1f}" for _, m in cols))
         for label, key in (("total wall s", "seconds"), ("total CPU s", "cpu_seconds")):
             print(f"{label:26s}" + "".join(f"{m[key]:16.1f}" for _, m in cols))
         print(f"{'emulation wall s':26s}" + "".join(f"{m['emulation_seconds']:16.1f}" for _, m in cols))
