@@ -1,5 +1,6 @@
-"""Instance-aware energy attribution (toolkit/rtlgen/attribution.py): no Verilator or yosys run;
-the coverage points and cell counts are written here in the shapes Verilator and yosys give."""
+"""Energy attribution per layer and sub-block (toolkit/rtlgen/attribution.py): no Verilator or yosys
+run; the per-instance coverage points and cell counts are written here in the shapes Verilator and
+yosys give (a real coverage build: test_rtl_activity.py)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from collections import Counter
 
 import pytest
 
-from toolkit.errors import ToolkitError
 from toolkit.plan import plan_from_json
 from toolkit.rtlgen.activity import Activity, ModuleActivity
 from toolkit.rtlgen.area import Area, summarize
-from toolkit.rtlgen.attribution import attribute, block_cells, place, unshared
+from toolkit.rtlgen.attribution import attribute, block_cells, place
 from toolkit.rtlgen.generate import generate
 from toolkit.rtlgen.power import E_CLK, ENERGY, model_power
 
@@ -27,31 +27,16 @@ def mlp(zoo_models):
     return generate(ir, plan_from_json(plan_json("digits-mlp", "exact"), ir))
 
 
-def test_unshared_gives_each_layer_its_own_product_module(mlp, tmp_path) -> None:
-    macs = mlp.mac_stages()
-    assert len({s.mult_module for s in macs}) == 1  # shared: Verilator would merge its counters
-    twin = unshared(mlp, tmp_path)
-    names = [s.mult_module for s in twin.mac_stages()]
-    assert names == [f"{s.mult_module}__{s.instance}" for s in macs]
-    for old, new in zip(macs, twin.mac_stages(), strict=True):
-        text = new.mult_file.read_text()
-        assert f"module {new.mult_module}" in text
-        assert text.replace(new.mult_module, old.mult_module) == old.mult_file.read_text()  # same logic
-        assert f"{new.mult_module} #(" in twin.verilog("rom")
-    assert [s.module for s in twin.stages] == [s.module for s in mlp.stages]
-
-
-def test_place_counts_a_layers_merged_product_units_once_per_lane(mlp) -> None:
-    assert place("TOP.tk_accel.l2_fc1.g_mul[*].u_mul", mlp) == ("l2_fc1", "products", 32)
-    assert place("TOP.tk_accel.l4_fc2.g_mul[*].u_mul", mlp) == ("l4_fc2", "products", 10)
-    assert place("TOP.tk_accel.l4_fc2.u.u_post", mlp) == ("l4_fc2", "post", 1)
-    assert place("TOP.tk_accel.l2_fc1.u.u_buf", mlp) == ("l2_fc1", "buffer", 1)
-    assert place("TOP.tk_accel.l2_fc1.u", mlp) == ("l2_fc1", "mac", 1)
-    assert place("TOP.tk_accel.l2_fc1", mlp) == ("l2_fc1", "mac", 1)
-    assert place("TOP.tk_accel.l3_fc1_relu.u", mlp) == ("l3_fc1_relu", "logic", 1)
-    assert place("TOP.tk_accel.u_pack", mlp) == ("io", "io", 1)
-    with pytest.raises(ToolkitError, match=r"'TOP.tk_accel.l\*\].u_mul' is merged across layers"):
-        place("TOP.tk_accel.l*].u_mul", mlp)  # both layers' counters in one: cannot be split
+def test_place_files_each_point_under_its_layer_and_sub_block(mlp) -> None:
+    assert place("TOP.tk_accel.l2_fc1.g_mul[31].u_mul", mlp) == ("l2_fc1", "products")
+    assert place("TOP.tk_accel.l4_fc2.g_mul[0].u_mul", mlp) == ("l4_fc2", "products")
+    assert place("TOP.tk_accel.l4_fc2.u.u_post", mlp) == ("l4_fc2", "post")
+    assert place("TOP.tk_accel.l2_fc1.u.u_buf", mlp) == ("l2_fc1", "buffer")
+    assert place("TOP.tk_accel.l2_fc1.u", mlp) == ("l2_fc1", "mac")
+    assert place("TOP.tk_accel.l2_fc1", mlp) == ("l2_fc1", "mac")
+    assert place("TOP.tk_accel.l3_fc1_relu.u", mlp) == ("l3_fc1_relu", "logic")
+    assert place("TOP.tk_accel.u_pack", mlp) == ("io", "io")
+    assert place("TOP.tk_accel", mlp) == ("io", "io")
 
 
 def _cells(design):
@@ -83,10 +68,11 @@ def test_block_cells_file_sub_modules_under_their_blocks(mlp) -> None:
     assert cells["io", "io"] == Counter({"BUFG": 1, "FDRE": 7})
 
 
-def test_without_merged_points_the_units_are_the_power_model(mlp) -> None:
-    """Every point one instance: the per-unit figure is power.py's, to the last bit."""
+def test_the_units_are_the_power_model(mlp) -> None:
+    """One activity factor per unit: the per-unit figure is power.py's, to the last bit."""
     cells = block_cells(mlp, _cells(mlp))
     points = {"TOP.tk_accel.l2_fc1.u": (40, 9000), "TOP.tk_accel.l2_fc1.u.u_post": (20, 700),
+              "TOP.tk_accel.l2_fc1.g_mul[0].u_mul": (9, 300), "TOP.tk_accel.l2_fc1.g_mul[1].u_mul": (9, 500),
               "TOP.tk_accel.l4_fc2.u": (30, 2000), "TOP.tk_accel.l3_fc1_relu.u": (10, 800),
               "TOP.tk_accel.u_pack": (16, 3000)}  # fmt: skip
     att = attribute(points, mlp, cells, CYCLES)
@@ -112,11 +98,15 @@ def test_without_merged_points_the_units_are_the_power_model(mlp) -> None:
         assert joules == pytest.approx(power.per_module[unit] * CYCLES / 100e6, rel=1e-12)
 
 
-def test_a_merged_product_point_counts_every_lanes_bits(mlp) -> None:
+def test_a_layers_product_units_add_up_to_lanes_units(mlp) -> None:
     cells = block_cells(mlp, _cells(mlp))
-    att = attribute({"TOP.tk_accel.l2_fc1.g_mul[*].u_mul": (9, 64000)}, mlp, cells, CYCLES)
+    points = {f"TOP.tk_accel.l2_fc1.g_mul[{i}].u_mul": (9, 1000 + 100 * i) for i in range(32)}
+    att = attribute(points, mlp, cells, CYCLES)
     block = att["blocks"]["l2_fc1"]["products"]
-    assert block["bits"] == 9 * 32 and block["rate"] == pytest.approx(64000 / (9 * 32 * CYCLES))
+    toggles = sum(1000 + 100 * i for i in range(32))
+    assert block["bits"] == 9 * 32 and block["toggles"] == toggles
+    assert block["rate"] == pytest.approx(toggles / (9 * 32 * CYCLES))
     switched = ENERGY["lut"] * 5 * 32 + ENERGY["carry4"] * 32  # no flip-flops: no clock load
-    assert att["blocks_j"]["l2_fc1"]["products"] == pytest.approx(64000 / (9 * 32) * switched)
+    assert att["blocks_j"]["l2_fc1"]["products"] == pytest.approx(toggles / (9 * 32) * switched)
     assert att["blocks_j"]["l2_fc1"]["mac"] == pytest.approx(E_CLK * 30 * CYCLES)  # idle: clock load only
+    assert att["blocks"]["l4_fc2"]["products"]["bits"] == 0  # no points: no bits, no toggles

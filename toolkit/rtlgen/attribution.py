@@ -1,22 +1,12 @@
-"""Modelled RTL energy per layer and per sub-block, with every instance's signal bits counted.
+"""Modelled RTL energy per layer and per sub-block of each layer.
 
-Verilator keeps one toggle counter per signal bit of a *module*, shared by all its instances:
-the coverage file holds one point per bit whose count is the sum over the instances, under a
-merged hierarchy name (Verilator joins the differing part with ``*``: ``l2_fc1.g_mul[*].u_mul``
-for a MAC layer's LANES product units, ``l*].u_mul`` when two layers use the same multiplier at
-the same widths). :func:`toolkit.rtlgen.activity.read_activity` counts such a point as one bit
-and files a name it cannot place (``l*]``) under ``io``: a layer's activity factor then holds
-its product units' toggles LANES times over one unit's bits, and whether they land in the layer
-or in ``io`` depends on whether the plan shares a design between layers. Here instead:
-
-* :func:`unshared` gives each MAC layer's product unit its own module name (a renamed copy of
-  the library file, the logic unchanged), so no counter is shared across layers;
-* :func:`attribute` counts a point merged over a layer's product units as LANES bits, and
-  splits each layer into sub-blocks with their own activity and their own yosys cells:
-  ``products`` (the LANES multipliers), ``mac`` (weight ROM, accumulators, output bank,
-  counters), ``post`` (``tk_mac_post``: control-variate correction, alignment, bias) and
-  ``buffer`` (the input buffer); other stages are one ``logic`` block, the AXI-Stream
-  adapters ``io``.
+:mod:`toolkit.rtlgen.power` gives one activity factor and one energy per layer instance. Here
+each MAC layer is split into sub-blocks with their own activity (the coverage points under
+them, one per instance and signal bit: :func:`toolkit.rtlgen.activity.read_points`) and their
+own yosys cells: ``products`` (the LANES multipliers), ``mac`` (weight ROM, accumulators,
+output bank, counters), ``post`` (``tk_mac_post``: control-variate correction, alignment,
+bias) and ``buffer`` (the input buffer); other stages are one ``logic`` block, the AXI-Stream
+adapters ``io``.
 
 A block's energy is :mod:`toolkit.rtlgen.power`'s formula with its constants: toggles per bit
 x the block's switched energy per toggle, plus the clock load of its flip-flops. Modelled.
@@ -24,15 +14,10 @@ x the block's switched energy per toggle, plus the clock load of its flip-flops.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
-from toolkit.cache import atomic_path, content_hash
 from toolkit.errors import ToolkitError
-from toolkit.rtlgen.activity import _CLOCK, _POINT
 from toolkit.rtlgen.area import _match, flatten, summarize
 from toolkit.rtlgen.generate import TOP, RtlDesign
 from toolkit.rtlgen.power import E_CLK, ENERGY
@@ -42,74 +27,23 @@ _SUB_BLOCK = {"tk_mac": "mac", "tk_mac_post": "post", "tk_line_buffer": "buffer"
 _ROOT = f"TOP.{TOP}."
 
 
-def unshared(design: RtlDesign, directory: Path) -> RtlDesign:
-    """``design`` with each MAC layer's product unit renamed ``<module>__<instance>`` (copies of the
-    library files written into ``directory``): the same logic, no toggle counter shared by layers."""
-    stages = []
-    for s in design.stages:
-        if s.kind != "mac" or s.mult_file is None:
-            stages.append(s)
-            continue
-        name = f"{s.mult_module}__{s.instance}"
-        text, count = re.subn(
-            rf"\bmodule\s+{re.escape(s.mult_module)}\b", f"module {name}", s.mult_file.read_text()
-        )
-        if count != 1:
-            raise ToolkitError(f"{s.mult_file}: expected one 'module {s.mult_module}', found {count}")
-        path = directory / f"{name}_{content_hash(text)}.v"
-        if not path.exists():
-            directory.mkdir(parents=True, exist_ok=True)
-            with atomic_path(path) as tmp:
-                tmp.write_text(text)
-        stages.append(dataclasses.replace(s, mult_module=name, mult_file=path))
-    return dataclasses.replace(design, stages=stages)
-
-
-def read_points(path: Path) -> dict[str, tuple[int, int]]:
-    """Toggle coverage per hierarchy name: (covered bits, toggles), the clock left out."""
-    out: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for line in Path(path).read_text(errors="replace").splitlines():
-        m = _POINT.match(line)
-        if not m:
-            continue
-        fields = dict(kv.split("\x02", 1) for kv in m["keys"].split("\x01") if "\x02" in kv)
-        if not fields.get("page", "").startswith("v_toggle") or _CLOCK.search(fields.get("o", "")):
-            continue
-        entry = out[fields.get("h", "")]
-        entry[0] += 1
-        entry[1] += int(m["count"])
-    return {k: (b, t) for k, (b, t) in out.items()}
-
-
-def place(hier: str, design: RtlDesign) -> tuple[str, str, int]:
-    """(unit, block, instances) of a coverage hierarchy name: the layer instance (or ``io``), the
-    sub-block, and how many instances a merged name stands for (a layer's LANES product units)."""
+def place(hier: str, design: RtlDesign) -> tuple[str, str]:
+    """(unit, block) of a per-instance coverage hierarchy name: the layer instance (or ``io``) and
+    the sub-block."""
     units = {s.instance: s for s in design.stages} | {f.instance: None for f in design.forks}
     rest = hier[len(_ROOT) :].split(".") if hier.startswith(_ROOT) else []
     if not rest or rest[0] not in units:
-        if "*" in hier:
-            raise ToolkitError(
-                f"coverage point {hier!r} is merged across layers (a module shared by several instances): "
-                "its toggles cannot be split; generate the design through unshared()"
-            )
-        return "io", "io", 1
+        return "io", "io"
     unit, stage, path = rest[0], units[rest[0]], rest[1:]
     if stage is None or stage.kind != "mac":
-        block, count = "logic", 1
-    elif path[:1] and path[0].startswith("g_mul["):
-        block, count = "products", stage.lanes if path[0] == "g_mul[*]" else 1
-    elif path[:2] == ["u", "u_post"]:
-        block, count = "post", 1
-    elif path[:2] == ["u", "u_buf"]:
-        block, count = "buffer", 1
-    else:
-        block, count = "mac", 1
-    wild = [p for p in path if "*" in p and not (block == "products" and p == "g_mul[*]")]
-    if wild:
-        raise ToolkitError(
-            f"coverage point {hier!r}: a merged name inside layer {unit!r} this accounting does not know"
-        )
-    return unit, block, count
+        return unit, "logic"
+    if path[:1] and path[0].startswith("g_mul["):
+        return unit, "products"
+    if path[:2] == ["u", "u_post"]:
+        return unit, "post"
+    if path[:2] == ["u", "u_buf"]:
+        return unit, "buffer"
+    return unit, "mac"
 
 
 def block_cells(design: RtlDesign, modules: dict[str, dict[str, int]]) -> dict[tuple[str, str], Counter]:
@@ -160,16 +94,17 @@ def switched_energy(cells: Counter) -> tuple[float, float]:
 def attribute(
     points: dict[str, tuple[int, int]], design: RtlDesign, cells: dict[tuple[str, str], Counter], cycles: int
 ) -> dict[str, Any]:
-    """Modelled dynamic energy (joules over the run) per unit and per block, instance-aware.
+    """Modelled dynamic energy (joules over the run) per unit and per block, from per-instance
+    ``points`` (:func:`toolkit.rtlgen.activity.read_points`).
 
-    ``unit_j``: one activity factor per unit (power.py's granularity) with every instance's bits;
+    ``unit_j``: one activity factor per unit (power.py's granularity);
     ``blocks_j``: each block with its own activity factor and cells.
     """
     bits: Counter = Counter()
     toggles: Counter = Counter()
     for hier, (b, t) in points.items():
-        unit, block, count = place(hier, design)
-        bits[unit, block] += b * count
+        unit, block = place(hier, design)
+        bits[unit, block] += b
         toggles[unit, block] += t
     keys = sorted(set(cells) | set(bits))
     blocks: dict[str, dict[str, dict[str, float]]] = defaultdict(dict)

@@ -63,6 +63,8 @@ void* tk_open() {
     sim->top->eval();
 #if VM_COVERAGE
     sim->ctx.coveragep()->zero();  // activity counts start after reset
+    // one point per instance: otherwise the writer sums a module's instances into one point
+    sim->ctx.coveragep()->forcePerInstance(true);
 #endif
     return sim;
 }
