@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from toolkit.emulator.layers import run_layer
+from toolkit.emulator import fast
+from toolkit.emulator.layers import mac_reference, run_layer
 from toolkit.emulator.products import EXACT, ProductKernel
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
@@ -23,7 +24,10 @@ class Emulator:
     """Integer inference of a :class:`~toolkit.models.ir.ModelIR`.
 
     ``products`` maps a MAC layer's name to the product kernel it uses (exact for
-    layers not named): this is where approximate multipliers plug in.
+    layers not named): this is where approximate multipliers plug in. Tensors travel between
+    layers in the fast paths' carriers (:mod:`toolkit.emulator.fast`: narrow integers, float32
+    integers) and come out as int64; ``reference=True`` runs every layer's reference function
+    on int64 codes instead (the same codes, slower: for tests and before/after timing).
     """
 
     def __init__(
@@ -31,6 +35,7 @@ class Emulator:
         model: ir.ModelIR,
         products: Mapping[str, ProductKernel] | None = None,
         batch_size: int = DEFAULT_BATCH,
+        reference: bool = False,
     ) -> None:
         self.model = model
         self.products = dict(products or {})
@@ -42,6 +47,7 @@ class Emulator:
                 f"{model.name!r}; its MAC layers are {', '.join(sorted(mac_names))}"
             )
         self.batch_size = batch_size
+        self.reference = reference
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """Float inputs -> input codes, as the model's input quantizer rounds them."""
@@ -109,14 +115,30 @@ class Emulator:
                 break
             names = model.inputs_of(layer)
             args = [values[name] for name in names]
-            values[layer.name] = run_layer(args if isinstance(layer, ir.Join) else args[0], layer,
-                                           self.products.get(layer.name, EXACT))  # fmt: skip
+            product = self.products.get(layer.name, EXACT)
+            if self.reference:
+                values[layer.name] = run_reference(
+                    args if isinstance(layer, ir.Join) else args[0], layer, product
+                )
+            elif isinstance(layer, ir.Join):
+                values[layer.name] = run_layer([fast.widen(arg) for arg in args], layer, product)
+            else:
+                values[layer.name] = fast.run_layer(args[0], layer, product)
             if not keep_all:
                 for name in names:
                     readers[name] -= 1
                     if readers[name] == 0:
                         del values[name]
-        return values
+        return {name: fast.widen(value) for name, value in values.items()}
+
+
+def run_reference(
+    codes: np.ndarray | list[np.ndarray], layer: ir.Layer, product: ProductKernel
+) -> np.ndarray:
+    """:func:`run_layer` with the reference MAC (int64 im2col rows through ``product.matmul``)."""
+    if isinstance(layer, ir.MacLayer):
+        return mac_reference(codes, layer, product)  # type: ignore[arg-type]
+    return run_layer(codes, layer, product)
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:

@@ -1,0 +1,235 @@
+"""Fast exact paths of the emulator: MAC layers as one float32 GEMM built straight from the codes.
+
+The reference (:func:`toolkit.emulator.layers.mac_reference`) builds int64 im2col rows and asks
+the product kernel for int64 sums. Here, for the exact product and for approximate designs
+emulated by their factorisation ``table == F @ G.T`` (:mod:`toolkit.emulator.approx`):
+
+* ``F`` is applied to the *image* codes before patch extraction. ``F`` acts on each code
+  alone, so it commutes with im2col, and the image holds ``kernel size`` times fewer codes
+  than the patches. Padding is applied to the codes first (code 0 still goes through ``F``,
+  as the multiplier sees it).
+* the patches are extracted directly as the float32 GEMM operand ``[F_1(a) .. F_r(a)]`` per
+  fan-in position (k-major, then rank), so there is no int64 patch matrix and no cast.
+* the sums stay in float32 when a bound proves them exact, and bias and output shift are
+  applied there too: the accumulator codes are returned as float32 holding exact integers, for
+  :func:`quantize` to round and saturate without an int64 pass.
+
+Exactness: every entry of the stacked operands is an integer; a product's r terms sum in
+magnitude to at most ``unit`` (``max |F||G|`` summed over r, or ``max|a| max|w|`` for the exact
+product), so any partial sum of ``c`` fan-in positions is at most ``c * unit``. Fan-in is cut
+into spans with ``c * unit < 2**24`` (float32 integers are exact below that), and spans are added
+in int64 when there is more than one. Float32 results of the bias and shift are kept only when
+``fan_in * unit * 2**shift + max|bias| < 2**24``. Anything else returns ``None`` and the caller
+uses the reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.emulator.approx import ApproxProduct
+from toolkit.emulator.layers import patch_rows
+from toolkit.emulator.products import FLOAT32_EXACT, MIN_BLOCK, ExactProduct, ProductKernel
+from toolkit.models import ir
+from toolkit.precision import Precision
+
+ROW_BLOCK_BYTES = 4 << 20  # float32 patch bytes per block of samples: the GEMM operand stays in cache
+_NARROW = (np.int8, np.int16, np.int32)
+
+
+@dataclass(frozen=True)
+class Stacked:
+    """A MAC layer's product as one stacked float32 GEMM.
+
+    ``table`` maps a code (indexed ``code % len(table)``, negatives from the end) to its r
+    features, or is None for the exact product (the feature is the code itself); ``right`` is
+    the (fan_in * r, n_out) stacked weight operand; ``span`` fan-in positions per exact block;
+    ``bound`` bounds every sum of the layer.
+    """
+
+    table: np.ndarray | None
+    right: np.ndarray
+    rank: int
+    span: int
+    bound: int
+
+    def features(self, codes: np.ndarray) -> np.ndarray:
+        """(..., ) codes -> (..., r) float32 features."""
+        if self.table is None:
+            return codes.astype(np.float32)[..., None]
+        return np.take(self.table, codes, axis=0)
+
+
+def stacked(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> Stacked | None:
+    """The stacked form of ``product`` on this layer, or None when no float32 form is provably exact.
+
+    ``codes`` are the layer's input codes (padded for a conv): the exact product's bound
+    uses their actual range, and an approximate design checks they are in its domain.
+    """
+    w = layer.weight_matrix()
+    fan_in = w.shape[0]
+    kind = type(product)
+    if kind is ApproxProduct:
+        product._check_operands(codes, w)  # the reference's check, on fewer elements
+        method, _ = product.plan(fan_in)
+        if method == "factored":
+            table, g_tab, unit = product.float32_factors()
+            if table is None:
+                return None
+            rank = table.shape[1]
+            right = np.take(g_tab, w, axis=0).transpose(0, 2, 1).reshape(fan_in * rank, w.shape[1])
+            return _checked(
+                Stacked(table, np.ascontiguousarray(right), rank, _span(unit, fan_in), fan_in * unit)
+            )
+        if method != "exact":
+            return None
+    elif kind is not ExactProduct:
+        return None
+    unit = _max_abs(codes) * _max_abs(w)
+    if _max_abs(codes) >= FLOAT32_EXACT or _max_abs(w) >= FLOAT32_EXACT:
+        return None
+    return _checked(Stacked(None, w.astype(np.float32), 1, _span(unit, fan_in), fan_in * unit))
+
+
+def _checked(form: Stacked) -> Stacked | None:
+    """Only forms whose blocks are worth a float32 GEMM (else the reference's float64 path wins)."""
+    fan_in = form.right.shape[0] // form.rank
+    return form if form.span >= min(fan_in, MIN_BLOCK) else None
+
+
+def _span(unit: int, fan_in: int) -> int:
+    return fan_in if unit == 0 else min(fan_in, (FLOAT32_EXACT - 1) // unit)
+
+
+def _max_abs(x: np.ndarray) -> int:
+    return max(-int(x.min()), int(x.max())) if x.size else 0
+
+
+def mac(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> np.ndarray | None:
+    """Accumulator codes of a Dense or Conv layer (float32 exact integers, or int64), or None.
+
+    None: depthwise layers, kernels without a provably exact stacked float32 form.
+    """
+    if isinstance(layer, ir.DepthwiseConv):
+        return None
+    n = codes.shape[0]
+    if isinstance(layer, ir.Dense):
+        rows = codes.reshape(n, -1)
+        form = stacked(rows, layer, product)
+        if form is None:
+            return None
+        sums = _gemm(form.features(rows).reshape(n, -1), form)
+    else:
+        padded = np.pad(codes, ((0, 0),) + layer.pad_amounts() + ((0, 0),))
+        form = stacked(padded, layer, product)
+        if form is None:
+            return None
+        sums = _conv_sums(padded, layer, form)
+    out = _bias_shift(sums, layer, form.bound)
+    return out.reshape((n,) + layer.out_shape)
+
+
+def _conv_sums(padded: np.ndarray, layer: ir.Conv, form: Stacked) -> np.ndarray:
+    """Patches of the features, a block of samples at a time, times the stacked weights."""
+    n = padded.shape[0]
+    positions = int(np.prod(layer.out_shape[:-1]))
+    row_bytes = positions * form.right.shape[0] * 4
+    step = max(1, ROW_BLOCK_BYTES // max(1, row_bytes))
+    feats = form.features(padded)  # (N, *spatial, C, r)
+    feats = feats.reshape(feats.shape[:-2] + (-1,))  # channels and rank share the last axis
+    out = None
+    for start in range(0, n, step):
+        rows = patch_rows(feats[start : start + step], layer)  # (rows, K * r), k-major
+        sums = _gemm(rows, form)
+        if out is None:
+            out = np.empty((n * positions, sums.shape[1]), dtype=sums.dtype)
+        out[start * positions : start * positions + len(sums)] = sums
+    return out
+
+
+def _gemm(left: np.ndarray, form: Stacked) -> np.ndarray:
+    """``left @ right`` exactly: float32 when one span covers the fan-in, else int64 sum of spans."""
+    width = form.span * form.rank
+    total = form.right.shape[0]
+    if width >= total:
+        return left @ form.right
+    out = np.zeros((len(left), form.right.shape[1]), dtype=np.int64)
+    for s in range(0, total, width):
+        out += (left[:, s : s + width] @ form.right[s : s + width]).astype(np.int64)
+    return out
+
+
+def _bias_shift(sums: np.ndarray, layer: ir.MacLayer, bound: int) -> np.ndarray:
+    """``(sums << shift) + bias``: in float32 when its bound stays below 2**24, else int64."""
+    shift = layer.out_precision.frac - layer.product_precision.frac
+    bias = np.asarray(layer.bias)
+    top = (bound << shift) + (_max_abs(bias) if bias.size else 0)
+    if sums.dtype == np.float32 and shift >= 0 and top < FLOAT32_EXACT:
+        if shift:
+            sums *= np.float32(2.0**shift)
+        sums += bias.astype(np.float32)
+        return sums
+    return (sums.astype(np.int64) << shift) + bias
+
+
+def narrow_dtype(precision: Precision) -> type:
+    """The narrowest signed integer type holding every code of ``precision``."""
+    for dtype in _NARROW:
+        info = np.iinfo(dtype)
+        if info.min <= precision.min_code and precision.max_code <= info.max:
+            return dtype
+    return np.int64
+
+
+def quantize(values: np.ndarray, layer: ir.Quantize) -> np.ndarray | None:
+    """A Quantize of float32 accumulator codes in float32, output in the narrowest integer type.
+
+    Exact: a float32 integer times a power of two is exact, ``rint`` rounds half to even and
+    ``floor`` truncates, as :meth:`Precision.requantize` does on integers; saturation is a clip
+    of exact values. None for non-float input or wrapping types.
+    """
+    out_p = layer.out_precision
+    if values.dtype != np.float32 or out_p.saturation == "WRAP":
+        return None
+    x = np.maximum(values, np.float32(0)) if layer.relu else values.copy()
+    shift = layer.in_precision.frac - out_p.frac
+    if shift:
+        x *= np.float32(2.0**-shift)
+    if shift > 0:
+        (np.rint if out_p.rounding == "RND_CONV" else np.floor)(x, out=x)
+    np.clip(x, out_p.min_code, out_p.max_code, out=x)
+    return x.astype(narrow_dtype(out_p))
+
+
+# Layers whose reference function gives exact results on any carrier of exact integer codes
+# (narrow integers, float32 integers): they only select, move or zero-pad codes.
+_CARRIERS = (ir.MaxPool, ir.ReLU, ir.Flatten, ir.Reshape, ir.Pad)
+
+
+def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.ndarray:
+    """One single-input layer on a carrier of exact codes (any integer dtype, or float32 integers).
+
+    The result is again such a carrier: MAC layers may return float32 accumulator codes,
+    a Quantize the narrowest integer type; layers without a fast path get int64 codes
+    (:func:`widen`) and run the reference.
+    """
+    from toolkit.emulator import layers
+
+    if isinstance(layer, ir.MacLayer):
+        out = mac(codes, layer, product)
+        if out is not None:
+            return out
+    elif isinstance(layer, ir.Quantize):
+        out = quantize(codes, layer)
+        if out is not None:
+            return out
+    elif isinstance(layer, _CARRIERS):
+        return layers.run_layer(codes, layer, product)
+    return layers.run_layer(widen(codes), layer, product)
+
+
+def widen(codes: np.ndarray) -> np.ndarray:
+    """A carrier as int64 codes (exact: a carrier holds integers only)."""
+    return codes.astype(np.int64, copy=False)
