@@ -188,11 +188,15 @@ def quantize(values: np.ndarray, layer: ir.Quantize) -> np.ndarray | None:
 
     Exact: a float32 integer times a power of two is exact, ``rint`` rounds half to even and
     ``floor`` truncates, as :meth:`Precision.requantize` does on integers; saturation is a clip
-    of exact values. None for non-float input or wrapping types.
+    of exact values. Integer input runs the reference and is narrowed; None for wrapping types.
     """
     out_p = layer.out_precision
-    if values.dtype != np.float32 or out_p.saturation == "WRAP":
+    if out_p.saturation == "WRAP":
         return None
+    if values.dtype != np.float32:
+        from toolkit.emulator.layers import quantize as reference
+
+        return reference(values, layer).astype(narrow_dtype(out_p))
     x = np.maximum(values, np.float32(0)) if layer.relu else values.copy()
     shift = layer.in_precision.frac - out_p.frac
     if shift:
@@ -203,9 +207,26 @@ def quantize(values: np.ndarray, layer: ir.Quantize) -> np.ndarray | None:
     return x.astype(narrow_dtype(out_p))
 
 
+def maxpool(codes: np.ndarray, layer: ir.MaxPool) -> np.ndarray:
+    """Max pooling as a running ``np.maximum`` over the pool's offsets (strided views of the input):
+    one contiguous pass per offset instead of a reduction over small window axes."""
+    out_shape = layer.out_shape[:-1]
+    out = None
+    for offset in np.ndindex(*layer.pool):
+        index = (slice(None),) + tuple(
+            slice(o, o + s * (n - 1) + 1, s) for o, s, n in zip(offset, layer.strides, out_shape, strict=True)
+        )
+        view = codes[index]
+        if out is None:
+            out = view.copy()
+        else:
+            np.maximum(out, view, out=out)
+    return out
+
+
 # Layers whose reference function gives exact results on any carrier of exact integer codes
 # (narrow integers, float32 integers): they only select, move or zero-pad codes.
-_CARRIERS = (ir.MaxPool, ir.ReLU, ir.Flatten, ir.Reshape, ir.Pad)
+_CARRIERS = (ir.ReLU, ir.Flatten, ir.Reshape, ir.Pad)
 
 
 def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.ndarray:
@@ -225,6 +246,8 @@ def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.
         out = quantize(codes, layer)
         if out is not None:
             return out
+    elif isinstance(layer, ir.MaxPool):
+        return maxpool(codes, layer)
     elif isinstance(layer, _CARRIERS):
         return layers.run_layer(codes, layer, product)
     return layers.run_layer(widen(codes), layer, product)
