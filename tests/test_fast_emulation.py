@@ -26,7 +26,7 @@ def _out_size(size: int, k: int, s: int, padding: str) -> int:
 
 @st.composite
 def mac_case(draw):
-    """A random Dense / Conv1D / Conv2D layer, its multiplier (a design or the exact product), input
+    """A random Dense / Conv / DepthwiseConv (1-D, 2-D) layer, its multiplier (a design or the exact product), input
     codes (extremes in the first sample) and a Quantize after it whose narrow type saturates."""
     a_bits, w_bits = draw(st.integers(2, 8)), draw(st.integers(2, 8))
     a_signed = draw(st.booleans())
@@ -35,13 +35,13 @@ def mac_case(draw):
     )
     a_p = Precision(a_bits, draw(st.integers(-2, a_bits)), a_signed)
     w_p = Precision(w_bits, draw(st.integers(-2, w_bits)), True)
-    kind = draw(st.sampled_from(["dense", "conv1", "conv2"]))
+    kind = draw(st.sampled_from(["dense", "conv1", "conv2", "depthwise1", "depthwise2"]))
     channels, n_out = draw(st.integers(1, 4)), draw(st.integers(1, 5))
     if kind == "dense":
         in_shape, kernel, strides, padding = (draw(st.integers(1, 40)),), (), (), "valid"
         out_shape, w_shape = (n_out,), (in_shape[0], n_out)
     else:
-        rank = 1 if kind == "conv1" else 2
+        rank = 1 if kind.endswith("1") else 2
         padding = draw(st.sampled_from(["valid", "same"] + (["causal"] if rank == 1 else [])))
         spatial = tuple(draw(st.integers(3, 7)) for _ in range(rank))
         kernel = tuple(draw(st.integers(1, 3)) for _ in range(rank))
@@ -52,6 +52,8 @@ def mac_case(draw):
             n_out,
         )
         w_shape = (*kernel, channels, n_out)
+        if kind.startswith("depthwise"):  # n_out is the depth multiplier
+            out_shape, w_shape = out_shape[:-1] + (channels * n_out,), (*kernel, channels, n_out)
     product = a_p.times(w_p)
     shift = draw(st.integers(0, 3))
     acc = Precision(product.width + 12 + shift, product.integer + 12, True, "TRN", "WRAP")
@@ -60,11 +62,12 @@ def mac_case(draw):
     weights = rng.choice(w_codes, w_shape)
     weights.reshape(-1, n_out)[:, 0] = w_p.min_code  # the extreme weight code in one filter
     bias_top = 1 << draw(st.sampled_from([0, 6, 20, 30]))  # large biases leave the float32 bound
-    bias = rng.integers(-bias_top, bias_top, n_out)
-    cls = ir.Dense if kind == "dense" else ir.Conv
+    bias = rng.integers(-bias_top, bias_top, out_shape[-1])
+    cls = {"dense": ir.Dense, "conv": ir.Conv, "depthwise": ir.DepthwiseConv}[kind.rstrip("12")]
+    extra = {"multiplier": n_out} if cls is ir.DepthwiseConv else {}
     layer = cls(
         "mac", in_shape, out_shape, a_p, acc, weights=weights, weight_precision=w_p, bias=bias,
-        kernel=kernel, strides=strides, padding=padding, product_precision=product,
+        kernel=kernel, strides=strides, padding=padding, product_precision=product, **extra,
     )  # fmt: skip
     out_p = Precision(
         draw(st.integers(2, 8)),

@@ -110,10 +110,10 @@ def _max_abs(x: np.ndarray) -> int:
 def mac(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> np.ndarray | None:
     """Accumulator codes of a Dense or Conv layer (float32 exact integers, or int64), or None.
 
-    None: depthwise layers, kernels without a provably exact stacked float32 form.
+    None: kernels without a provably exact float32 form (see :func:`depthwise` for depthwise layers).
     """
     if isinstance(layer, ir.DepthwiseConv):
-        return None
+        return depthwise(codes, layer, product)
     n = codes.shape[0]
     if isinstance(layer, ir.Dense):
         rows = codes.reshape(n, -1)
@@ -172,6 +172,54 @@ def _bias_shift(sums: np.ndarray, layer: ir.MacLayer, bound: int) -> np.ndarray:
         sums += bias.astype(np.float32)
         return sums
     return (sums.astype(np.int64) << shift) + bias
+
+
+def depthwise(codes: np.ndarray, layer: ir.DepthwiseConv, product: ProductKernel) -> np.ndarray | None:
+    """Depthwise accumulator codes in float32, one kernel offset at a time on the padded image, or None.
+
+    A depthwise weight meets one channel only, so there is no GEMM to share: for each kernel offset the
+    strided view of the image is multiplied by that offset's (C, M) weights (exact product) or looked
+    up in the design's table column of each weight (one gather per product), and accumulated in float32.
+    Exact when ``fan_in * max|product| * 2**shift + max|bias| < 2**24`` (else None: the reference runs).
+    """
+    kind = type(product)
+    if kind not in (ApproxProduct, ExactProduct):
+        return None
+    n = codes.shape[0]
+    padded = np.pad(codes, ((0, 0),) + layer.pad_amounts() + ((0, 0),))
+    weights = layer.weights  # (*kernel, C, M)
+    out_spatial = layer.out_shape[:-1]
+    channels, mult = weights.shape[-2:]
+    if kind is ApproxProduct:
+        product._check_operands(padded, weights)
+        table = product.design.table()
+        max_product = _max_abs(table)
+        # sub[j, c, m, code - a_min] = table column of the j-th kernel offset's weight (c, m)
+        sub = np.moveaxis(table[:, weights.reshape(-1, channels, mult) - product.w_min], 0, -1)
+        sub = sub.astype(np.float32).ravel()
+        n_codes = table.shape[0]
+        offsets = (np.arange(layer.fan_in * channels * mult) * n_codes - product.a_min).reshape(
+            -1, channels, mult
+        )
+        offsets = offsets.astype(np.int32 if len(sub) < 2**31 else np.int64)
+    else:
+        max_product = _max_abs(padded) * _max_abs(weights)
+    bound = layer.fan_in * max_product
+    shift = layer.out_precision.frac - layer.product_precision.frac
+    if shift < 0 or (bound << shift) + _max_abs(np.asarray(layer.bias)) >= FLOAT32_EXACT:
+        return None
+    out = np.zeros((n, *out_spatial, channels, mult), dtype=np.float32)
+    for j, offset in enumerate(np.ndindex(*layer.kernel)):
+        index = (slice(None),) + tuple(
+            slice(o, o + s * (size - 1) + 1, s)
+            for o, s, size in zip(offset, layer.strides, out_spatial, strict=True)
+        )
+        view = padded[index][..., None]  # (N, *out, C, 1)
+        if kind is ApproxProduct:
+            out += np.take(sub, view + offsets[j])
+        else:
+            out += view.astype(np.float32) * weights[offset].astype(np.float32)
+    return _bias_shift(out.reshape((n,) + layer.out_shape), layer, bound)
 
 
 def narrow_dtype(precision: Precision) -> type:
