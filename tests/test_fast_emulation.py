@@ -169,19 +169,26 @@ def _zoo(name: str) -> tuple[ir.ModelIR, np.ndarray]:
 
 @pytest.mark.parametrize("family", [None, "trunc2", "mitchell"])
 @pytest.mark.parametrize("name", ["digits-cnn", "mnist1d-resnet", "digits-dscnn"])
-def test_whole_emulator_equals_the_reference_path(name, family):
-    # Every tensor (trace), inputs x4 to saturate the quantizers; the reference path runs the
-    # int64 im2col rows through the kernels' matmul (the gather for approximate designs).
+def test_whole_emulator_equals_the_reference_path(name, family, monkeypatch):
+    # Inputs x4 saturate the quantizers; the reference path runs the int64 im2col rows through
+    # the kernels' matmul (the gather for approximate designs).
     from toolkit.plan import design_for
 
     model_ir, x = _zoo(name)
     designs = {lay.name: design_for(lay, family) for lay in model_ir.mac_layers()} if family else {}
     codes = Emulator(model_ir).quantize_input(np.concatenate([x, 4 * x]))
-    fast_trace = Emulator(model_ir, {k: ApproxProduct(d) for k, d in designs.items()}).trace(codes)
+    emulator = Emulator(model_ir, {k: ApproxProduct(d) for k, d in designs.items()}, batch_size=13)
     reference = Emulator(
         model_ir, {k: ApproxProduct(d, method="gather") for k, d in designs.items()}, reference=True
-    ).trace(codes)
-    assert fast_trace.keys() == reference.keys()
-    for layer_name, expected in reference.items():
+    )
+    expected = reference.trace(codes)
+    fast_trace = emulator.trace(codes)  # every tensor: each layer on its own
+    assert fast_trace.keys() == expected.keys()
+    for layer_name, want in expected.items():
         assert fast_trace[layer_name].dtype == np.int64
-        np.testing.assert_array_equal(fast_trace[layer_name], expected, err_msg=layer_name)
+        np.testing.assert_array_equal(fast_trace[layer_name], want, err_msg=layer_name)
+    # the output: convs run with the layers after them a block of samples at a time
+    np.testing.assert_array_equal(emulator.predict_codes(codes), expected[model_ir.layers[-1].name])
+    monkeypatch.setattr(fast, "CHAIN_BYTES", 1)  # blocks of one sample
+    monkeypatch.setattr(fast, "ROW_BLOCK_BYTES", 1)
+    np.testing.assert_array_equal(emulator.predict_codes(codes), expected[model_ir.layers[-1].name])

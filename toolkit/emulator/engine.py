@@ -110,26 +110,49 @@ class Emulator:
         model = self.model
         readers = {name: len(names) for name, names in model.consumers().items()}
         values = {model.input_name: codes}
-        for layer in model.layers:
-            if layer.name == stop_before:
-                break
+        layers = model.layers
+        i = 0
+        while i < len(layers) and layers[i].name != stop_before:
+            layer = layers[i]
             names = model.inputs_of(layer)
             args = [values[name] for name in names]
             product = self.products.get(layer.name, EXACT)
+            chain = [] if keep_all or self.reference else self._chain(i, readers, stop_before)
             if self.reference:
-                values[layer.name] = run_reference(
-                    args if isinstance(layer, ir.Join) else args[0], layer, product
-                )
+                out = run_reference(args if isinstance(layer, ir.Join) else args[0], layer, product)
             elif isinstance(layer, ir.Join):
-                values[layer.name] = run_layer([fast.widen(arg) for arg in args], layer, product)
+                out = run_layer([fast.widen(arg) for arg in args], layer, product)
+            elif chain:
+                out = fast.run_chain(args[0], [layer, *chain], product)
             else:
-                values[layer.name] = fast.run_layer(args[0], layer, product)
+                out = fast.run_layer(args[0], layer, product)
+            values[(chain[-1] if chain else layer).name] = out
             if not keep_all:
                 for name in names:
                     readers[name] -= 1
                     if readers[name] == 0:
                         del values[name]
+            i += 1 + len(chain)
         return {name: fast.widen(value) for name, value in values.items()}
+
+    def _chain(self, i: int, readers: dict[str, int], stop_before: str | None) -> list[ir.Layer]:
+        """The per-sample layers a conv at ``i`` feeds alone (each the only reader of the one before),
+        to run with it a block of samples at a time (:func:`fast.run_chain`); [] for other layers."""
+        layers = self.model.layers
+        if not isinstance(layers[i], ir.Conv | ir.DepthwiseConv):
+            return []
+        chain: list[ir.Layer] = []
+        for layer in layers[i + 1 :]:
+            before = (chain[-1] if chain else layers[i]).name
+            if (
+                not isinstance(layer, fast.PER_SAMPLE)
+                or layer.name == stop_before
+                or self.model.inputs_of(layer) != (before,)
+                or readers[before] != 1
+            ):
+                break
+            chain.append(layer)
+        return chain
 
 
 def run_reference(

@@ -31,11 +31,11 @@ import numpy as np
 
 from toolkit.emulator.approx import ApproxProduct
 from toolkit.emulator.layers import patch_rows
-from toolkit.emulator.products import FLOAT32_EXACT, MIN_BLOCK, ExactProduct, ProductKernel
+from toolkit.emulator.products import EXACT, FLOAT32_EXACT, MIN_BLOCK, ExactProduct, ProductKernel
 from toolkit.models import ir
 from toolkit.precision import Precision
 
-ROW_BLOCK_BYTES = 4 << 20  # float32 patch bytes per block of samples: the GEMM operand stays in cache
+ROW_BLOCK_BYTES = 2 << 20  # float32 patch bytes per block of samples: the GEMM operand stays in cache
 _NARROW = (np.int8, np.int16, np.int32)
 
 
@@ -245,13 +245,12 @@ def quantize(values: np.ndarray, layer: ir.Quantize) -> np.ndarray | None:
         from toolkit.emulator.layers import quantize as reference
 
         return reference(values, layer).astype(narrow_dtype(out_p))
-    x = np.maximum(values, np.float32(0)) if layer.relu else values.copy()
     shift = layer.in_precision.frac - out_p.frac
-    if shift:
-        x *= np.float32(2.0**-shift)
+    x = values * np.float32(2.0**-shift)
     if shift > 0:
         (np.rint if out_p.rounding == "RND_CONV" else np.floor)(x, out=x)
-    np.clip(x, out_p.min_code, out_p.max_code, out=x)
+    # rounding is monotone and keeps 0 at 0, so a ReLU first is a clip at 0 after (min_code <= 0)
+    np.clip(x, max(out_p.min_code, 0) if layer.relu else out_p.min_code, out_p.max_code, out=x)
     return x.astype(narrow_dtype(out_p))
 
 
@@ -299,6 +298,28 @@ def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.
     elif isinstance(layer, _CARRIERS):
         return layers.run_layer(codes, layer, product)
     return layers.run_layer(widen(codes), layer, product)
+
+
+# Single-input layers that a conv's output may pass through a block of samples at a time.
+PER_SAMPLE = (ir.Quantize, ir.MaxPool, ir.ReLU, ir.Flatten, ir.Reshape, ir.Pad)
+CHAIN_BYTES = 8 << 20  # float32 patch bytes of the conv per block of samples in run_chain
+
+
+def run_chain(codes: np.ndarray, chain: list[ir.Layer], product: ProductKernel) -> np.ndarray:
+    """A conv (``chain[0]``, with ``product``) and the per-sample layers after it, a block of samples
+    at a time: every layer treats samples independently, so this equals running them one after the
+    other on the whole batch, while the conv's output and its quantized and pooled forms stay in cache."""
+    conv = chain[0]
+    rank = product.factors.rank if isinstance(product, ApproxProduct) else 1
+    per_sample = int(np.prod(conv.out_shape[:-1])) * conv.fan_in * rank * 4
+    step = max(1, CHAIN_BYTES // max(1, per_sample))
+    parts = []
+    for start in range(0, len(codes), step):
+        value = codes[start : start + step]
+        for layer in chain:
+            value = run_layer(value, layer, product if layer is conv else EXACT)
+        parts.append(value)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def widen(codes: np.ndarray) -> np.ndarray:
