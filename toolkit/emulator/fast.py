@@ -68,29 +68,60 @@ def stacked(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> St
     ``codes`` are the layer's input codes (padded for a conv): the exact product's bound
     uses their actual range, and an approximate design checks they are in its domain.
     """
-    w = layer.weight_matrix()
-    fan_in = w.shape[0]
     kind = type(product)
     if kind is ApproxProduct:
-        product._check_operands(codes, w)  # the reference's check, on fewer elements
+        product._check_operands(codes, _NO_WEIGHTS)  # the reference's check (weights: in _weight_form)
+    elif kind is not ExactProduct:
+        return None
+    form = _weight_form(layer, product)
+    if form is None or form.table is not None:
+        return form
+    # the exact product: its bound uses the codes' actual range
+    max_a, max_w, fan_in = _max_abs(codes), form.bound, layer.fan_in
+    if max_a >= FLOAT32_EXACT:
+        return None
+    unit = max_a * max_w
+    return _checked(Stacked(None, form.right, 1, _span(unit, fan_in), fan_in * unit))
+
+
+_NO_WEIGHTS = np.zeros(0, np.int64)
+_WEIGHT_FORMS: dict[tuple[int, int], tuple[ProductKernel, np.ndarray, Stacked | None]] = {}
+
+
+def _weight_form(layer: ir.MacLayer, product: ProductKernel) -> Stacked | None:
+    """The weight side of :func:`stacked`, computed once per (kernel, weights array).
+
+    For the exact product ``bound`` holds ``max|w|`` (the caller completes the form). Keyed by
+    identity, holding both objects so that an id cannot be reused while cached: the IR's weight
+    arrays are not modified after reading.
+    """
+    key = (id(product), id(layer.weights))
+    hit = _WEIGHT_FORMS.get(key)
+    if hit is not None and hit[0] is product and hit[1] is layer.weights:
+        return hit[2]
+    w = layer.weight_matrix()
+    fan_in = w.shape[0]
+    form = None
+    if isinstance(product, ApproxProduct):
+        product._check_operands(_NO_WEIGHTS, w)
         method, _ = product.plan(fan_in)
         if method == "factored":
             table, g_tab, unit = product.float32_factors()
-            if table is None:
-                return None
-            rank = table.shape[1]
-            right = np.take(g_tab, w, axis=0).transpose(0, 2, 1).reshape(fan_in * rank, w.shape[1])
-            return _checked(
-                Stacked(table, np.ascontiguousarray(right), rank, _span(unit, fan_in), fan_in * unit)
-            )
-        if method != "exact":
-            return None
-    elif kind is not ExactProduct:
-        return None
-    unit = _max_abs(codes) * _max_abs(w)
-    if _max_abs(codes) >= FLOAT32_EXACT or _max_abs(w) >= FLOAT32_EXACT:
-        return None
-    return _checked(Stacked(None, w.astype(np.float32), 1, _span(unit, fan_in), fan_in * unit))
+            if table is not None:
+                rank = table.shape[1]
+                right = np.take(g_tab, w, axis=0).transpose(0, 2, 1).reshape(fan_in * rank, w.shape[1])
+                stacked_form = Stacked(
+                    table, np.ascontiguousarray(right), rank, _span(unit, fan_in), fan_in * unit
+                )
+                form = _checked(stacked_form)
+        elif method == "exact" and _max_abs(w) < FLOAT32_EXACT:
+            form = Stacked(None, w.astype(np.float32), 1, fan_in, _max_abs(w))
+    elif _max_abs(w) < FLOAT32_EXACT:
+        form = Stacked(None, w.astype(np.float32), 1, fan_in, _max_abs(w))
+    if len(_WEIGHT_FORMS) >= 1024:
+        _WEIGHT_FORMS.clear()
+    _WEIGHT_FORMS[key] = (product, layer.weights, form)
+    return form
 
 
 def _checked(form: Stacked) -> Stacked | None:
