@@ -21,6 +21,11 @@ into spans with ``c * unit < 2**24`` (float32 integers are exact below that), an
 in int64 when there is more than one. Float32 results of the bias and shift are kept only when
 ``fan_in * unit * 2**shift + max|bias| < 2**24``. Anything else returns ``None`` and the caller
 uses the reference.
+
+Between layers the engine passes *carriers* of exact codes: float32 integers (accumulators),
+the narrowest integer type (after a Quantize), int64 elsewhere; :func:`widen` gives int64.
+Depthwise layers and max pooling work offset by offset on strided views of the image, and a
+conv runs with the per-sample layers it alone feeds a block of samples at a time (:func:`run_chain`).
 """
 
 from __future__ import annotations
