@@ -117,7 +117,7 @@ class Emulator:
             names = model.inputs_of(layer)
             args = [values[name] for name in names]
             product = self.products.get(layer.name, EXACT)
-            chain = [] if keep_all or self.reference else self._chain(i, readers, stop_before)
+            chain = [] if keep_all or self.reference else self._chain(i, readers, stop_before, product)
             if self.reference:
                 out = run_reference(args if isinstance(layer, ir.Join) else args[0], layer, product)
             elif isinstance(layer, ir.Join):
@@ -135,11 +135,15 @@ class Emulator:
             i += 1 + len(chain)
         return {name: fast.widen(value) for name, value in values.items()}
 
-    def _chain(self, i: int, readers: dict[str, int], stop_before: str | None) -> list[ir.Layer]:
+    def _chain(
+        self, i: int, readers: dict[str, int], stop_before: str | None, product: ProductKernel
+    ) -> list[ir.Layer]:
         """The per-sample layers a conv at ``i`` feeds alone (each the only reader of the one before),
-        to run with it a block of samples at a time (:func:`fast.run_chain`); [] for other layers."""
+        to run with it a block of samples at a time on several threads (:func:`fast.run_chain`); []
+        for other layers, and for kernels other than the toolkit's own (a caller's kernel is called
+        once per layer and batch, from the calling thread, as the protocol promises)."""
         layers = self.model.layers
-        if not isinstance(layers[i], ir.Conv | ir.DepthwiseConv):
+        if not isinstance(layers[i], ir.Conv | ir.DepthwiseConv) or type(product) not in fast.OWN_KERNELS:
             return []
         chain: list[ir.Layer] = []
         for layer in layers[i + 1 :]:

@@ -30,9 +30,13 @@ conv runs with the per-sample layers it alone feeds a block of samples at a time
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from toolkit.emulator.approx import ApproxProduct
 from toolkit.emulator.layers import patch_rows
@@ -323,9 +327,8 @@ def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.
 
     if isinstance(layer, ir.MacLayer):
         out = mac(codes, layer, product)
-        if out is not None:
-            return out
-    elif isinstance(layer, ir.Quantize):
+        return layers.mac_reference(widen(codes), layer, product) if out is None else out
+    if isinstance(layer, ir.Quantize):
         out = quantize(codes, layer)
         if out is not None:
             return out
@@ -336,6 +339,8 @@ def run_layer(codes: np.ndarray, layer: ir.Layer, product: ProductKernel) -> np.
     return layers.run_layer(widen(codes), layer, product)
 
 
+OWN_KERNELS = (ExactProduct, ApproxProduct)  # kernels known to be thread-safe and per-sample
+
 # Single-input layers that a conv's output may pass through a block of samples at a time.
 PER_SAMPLE = (ir.Quantize, ir.MaxPool, ir.ReLU, ir.Flatten, ir.Reshape, ir.Pad)
 CHAIN_BYTES = 8 << 20  # float32 patch bytes of the conv per block of samples in run_chain
@@ -344,18 +349,47 @@ CHAIN_BYTES = 8 << 20  # float32 patch bytes of the conv per block of samples in
 def run_chain(codes: np.ndarray, chain: list[ir.Layer], product: ProductKernel) -> np.ndarray:
     """A conv (``chain[0]``, with ``product``) and the per-sample layers after it, a block of samples
     at a time: every layer treats samples independently, so this equals running them one after the
-    other on the whole batch, while the conv's output and its quantized and pooled forms stay in cache."""
+    other on the whole batch, while the conv's output and its quantized and pooled forms stay in cache.
+
+    The blocks run on one thread per core, each with a single-threaded BLAS: numpy releases the GIL
+    in its array loops, so the gathers, patch copies and quantizers run in parallel too (a threaded
+    BLAS only parallelises the GEMMs, and stalls when the shared machine is loaded). The sums are
+    exact integers, so neither the split nor the BLAS thread count can change a result.
+    """
     conv = chain[0]
     rank = product.factors.rank if isinstance(product, ApproxProduct) else 1
     per_sample = int(np.prod(conv.out_shape[:-1])) * conv.fan_in * rank * 4
-    step = max(1, CHAIN_BYTES // max(1, per_sample))
-    parts = []
-    for start in range(0, len(codes), step):
+    workers = _workers()
+    step = max(1, min(CHAIN_BYTES // max(1, per_sample), -(-len(codes) // workers)))
+
+    def block(start: int) -> np.ndarray:
         value = codes[start : start + step]
         for layer in chain:
             value = run_layer(value, layer, product if layer is conv else EXACT)
-        parts.append(value)
+        return value
+
+    starts = range(0, len(codes), step)
+    if workers == 1 or len(starts) == 1:
+        parts = [block(start) for start in starts]
+    else:
+        with _blas().limit(limits=1, user_api="blas"):
+            parts = list(_pool().map(block, starts))
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+@functools.cache
+def _workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="emulator")
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def widen(codes: np.ndarray) -> np.ndarray:
