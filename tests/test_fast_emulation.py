@@ -192,3 +192,17 @@ def test_whole_emulator_equals_the_reference_path(name, family, monkeypatch):
     monkeypatch.setattr(fast, "CHAIN_BYTES", 1)  # blocks of one sample
     monkeypatch.setattr(fast, "ROW_BLOCK_BYTES", 1)
     np.testing.assert_array_equal(emulator.predict_codes(codes), expected[model_ir.layers[-1].name])
+
+
+@pytest.mark.parametrize("relu", [False, True])
+@pytest.mark.parametrize("out_p", [Precision(4, 0, False), Precision(4, 2, True, saturation="SAT_SYM")])
+def test_integer_quantize_without_shift_is_the_saturating_clip(relu, out_p):
+    # every 8-bit code (past both rails of the output type; same fraction bits), int64 and int8
+    in_p = Precision(8, out_p.integer + 4, True)
+    layer = ir.Quantize("q", (4,), (4,), in_p, out_p, relu=relu)
+    codes = np.arange(in_p.min_code, in_p.max_code + 1).reshape(-1, 4)
+    expected = layers.quantize(codes, layer)
+    for carrier in (codes, codes.astype(np.int8)):
+        out = fast.quantize(carrier, layer)
+        assert out.dtype == np.int8
+        np.testing.assert_array_equal(out, expected)

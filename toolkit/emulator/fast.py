@@ -276,21 +276,25 @@ def quantize(values: np.ndarray, layer: ir.Quantize) -> np.ndarray | None:
 
     Exact: a float32 integer times a power of two is exact, ``rint`` rounds half to even and
     ``floor`` truncates, as :meth:`Precision.requantize` does on integers; saturation is a clip
-    of exact values. Integer input runs the reference and is narrowed; None for wrapping types.
+    of exact values. Integer input with no shift is that clip; other integer input runs the
+    reference and is narrowed; None for wrapping types.
     """
     out_p = layer.out_precision
     if out_p.saturation == "WRAP":
         return None
+    shift = layer.in_precision.frac - out_p.frac
+    low = max(out_p.min_code, 0) if layer.relu else out_p.min_code
     if values.dtype != np.float32:
+        if shift == 0:  # the input quantizer, typically: requantize is the saturating clip alone
+            return np.clip(values, low, out_p.max_code).astype(narrow_dtype(out_p))
         from toolkit.emulator.layers import quantize as reference
 
         return reference(values, layer).astype(narrow_dtype(out_p))
-    shift = layer.in_precision.frac - out_p.frac
     x = values * np.float32(2.0**-shift)
     if shift > 0:
         (np.rint if out_p.rounding == "RND_CONV" else np.floor)(x, out=x)
     # rounding is monotone and keeps 0 at 0, so a ReLU first is a clip at 0 after (min_code <= 0)
-    np.clip(x, max(out_p.min_code, 0) if layer.relu else out_p.min_code, out_p.max_code, out=x)
+    np.clip(x, low, out_p.max_code, out=x)
     return x.astype(narrow_dtype(out_p))
 
 
