@@ -58,7 +58,7 @@ class ApproxProduct:
     _svd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _plans: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
     _tables: tuple | None = field(default=None, repr=False)
-    _float32: dict = field(default_factory=dict, repr=False)
+    _float32: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -169,12 +169,12 @@ class ApproxProduct:
         unit = self.factors.unit_bound
         if unit >= FLOAT32_EXACT:
             return None, None, unit
-        if "float32" not in self._float32:
-            self._float32["float32"] = (
+        if self._float32 is None:
+            self._float32 = (
                 lookup_table(self.factors.f, self.design.a_codes, np.float32),
                 lookup_table(self.factors.g, self.design.w_codes, np.float32),
             )
-        f_tab, g_tab = self._float32["float32"]
+        f_tab, g_tab = self._float32
         return f_tab, g_tab, unit
 
     def _factor_tables(self) -> tuple[list[tuple[np.ndarray, list[int]]], np.ndarray, type, int]:
