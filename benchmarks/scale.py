@@ -5,7 +5,8 @@ Rows (before and after side by side in one run where the old way still exists):
 
 * ``toolkit sim`` with area and power: *before* toggle coverage on every sample (``--power-samples
   all``, measured on ``--before-samples`` samples: its cost is per sample), *after* agreement and
-  cycles on every sample without coverage plus toggles on the default 64-sample draw;
+  cycles on every sample without coverage plus toggles on the default sample (the adaptive rule,
+  ``--power-samples auto``), and the former default fixed 64-sample draw beside it;
 * ``toolkit sim --no-area``: the build without coverage alone;
 * ``toolkit approx`` at budget 1 on cifar-cnn (wall and CPU time);
 * approximate emulation / exact GEMM median and worst ratio at 2/4/8 bits: ``approx_emulation.py``'s
@@ -87,6 +88,7 @@ def sim_rows(name: str, samples: int, before_samples: int) -> dict:
     out: dict = {"model": name}
     for label, kwargs, n in (
         ("after_power_sampled", {"area": True}, samples),
+        ("power_fixed_64", {"area": True, "power_samples": 64}, samples),
         ("no_area", {"area": False}, samples),
         ("before_power_every_sample", {"area": True, "power_samples": None}, before_samples),
     ):
@@ -227,8 +229,13 @@ def _print(r: dict) -> None:
     for s in r["sim"]:
         a, n, old = s["after_power_sampled"], s["no_area"], s["before_power_every_sample"]
         p = a["power"]
-        for what, row, how in (("sim with area + power", old, "every sample"),
-                               ("", a, f"{p['sampling']['samples']} sampled"), ("sim --no-area", n, "")):  # fmt: skip
+        rows = [
+            ("sim with area + power", old, "every sample"),
+            ("", a, f"{p['sampling']['samples']} sampled"),
+        ]
+        if "power_fixed_64" in s:
+            rows.append(("", s["power_fixed_64"], "64 sampled"))
+        for what, row, how in (*rows, ("sim --no-area", n, "")):
             rate = row["n"] / row["total_cpu_s"]
             print(f"{s['model'] + ': ' + what if what else '':<42} {how:<13} {row['n']:>4} samples: "
                   f"{rate:6.1f} inf/CPU-s = {rate * row['interval_cycles'] / 1e6:5.2f} M cycles/CPU-s; "

@@ -3,10 +3,11 @@
 Reports accuracy, agreement with the emulator, cycles (counted in the simulation),
 inferences per second of the simulated hardware at the board clock, area (yosys) and
 modelled power and energy per inference. Agreement and cycles come from every sample on a
-build without toggle coverage; the power from ``power_samples`` of them on a build with it
-(:mod:`toolkit.rtlgen.sampled_power`), or from every sample (``power_samples=None``, or a run
-no larger than the sample: one coverage build for everything, an order of magnitude slower per
-sample on large designs). The simulated design is the generated RTL, or (``hls_verilog``) the
+build without toggle coverage; the power from a sample of them on a build with it
+(:mod:`toolkit.rtlgen.sampled_power`: ``power_samples="auto"``, the default, streams batches
+until the sampling error is small; a count draws that many), or from every sample
+(``power_samples=None``, or a run no larger than the sample: one coverage build for
+everything, ~20x slower per cycle than the plain build on large designs). The simulated design is the generated RTL, or (``hls_verilog``) the
 Verilog HLS synthesised for the hls4ml accelerator, driven through the same harness and device
 (:mod:`toolkit.rtlgen.hls_verilog`); its power counts toggles on every sample (one build).
 """
@@ -27,7 +28,16 @@ from toolkit.plan import Plan
 from toolkit.rtlgen.cycles import interval_floor
 from toolkit.rtlgen.device import RtlDevice
 from toolkit.rtlgen.generate import Fold, generate
-from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES, sample_activity, sample_indices
+from toolkit.rtlgen.sampled_power import (
+    AUTO,
+    AUTO_BATCH,
+    AUTO_MIN_BATCHES,
+    PowerSamples,
+    check_power_samples,
+    sample_activity,
+    sample_activity_until,
+    sample_indices,
+)
 from toolkit.rtlgen.verilator import build
 
 
@@ -40,13 +50,14 @@ def simulate(
     limit: int | None = None,
     area: bool = True,
     hls_verilog: dict[str, Any] | None = None,
-    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_samples: PowerSamples = AUTO,
     power_seed: int = 0,
 ) -> dict[str, Any]:
     """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints.
 
     ``power_samples``: how many samples (drawn with ``power_seed``) count toggles for the
-    power model; ``None``: all of them, on the coverage build alone.
+    power model; ``"auto"``: the adaptive rule of :mod:`~toolkit.rtlgen.sampled_power`;
+    ``None``: all of them, on the coverage build alone.
 
     ``hls_verilog``: an :func:`~toolkit.rtlgen.hls_verilog.hls_record` of HLS's Verilog for the
     same model and plan; it is simulated instead of the generated RTL, and area and power are
@@ -57,13 +68,11 @@ def simulate(
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
         raise ToolkitError("no test samples to simulate (check --limit and the dataset)")
-    if power_samples is not None and power_samples < 2:
-        raise ToolkitError(
-            f"power samples = {power_samples}: expected at least 2 (the error needs two batches) or all samples"
-        )
+    check_power_samples(power_samples)
     # the coverage build runs every sample (one build, no sampling error) when asked, when the
     # sample would be the whole run anyway, or for HLS's Verilog (one build of its own)
-    every = area and (hls_verilog is not None or power_samples is None or power_samples >= len(x))
+    smallest = AUTO_BATCH * AUTO_MIN_BATCHES if power_samples == AUTO else power_samples
+    every = area and (hls_verilog is not None or smallest is None or smallest >= len(x))
     emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
     codes = emulator.quantize_input(x)
     if hls_verilog is not None:
@@ -81,11 +90,21 @@ def simulate(
     reference = emulator.predict_codes(codes)
     sample, power_build, power_wall = None, None, 0.0
     if area and not every:
+        from toolkit.rtlgen.area import synthesize
+        from toolkit.rtlgen.power import model_power
+
+        utilisation = synthesize(design)  # cached; the adaptive rule's estimate needs it
         power_build = build(design, activity=True)
         start = time.perf_counter()
         with RtlDevice(design, power_build) as device:
-            sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
-                                     result.cycles)  # fmt: skip
+            if power_samples == AUTO:
+                sample = sample_activity_until(
+                    device, codes, result.cycles,
+                    lambda a: model_power(utilisation, a, facts, result.interval).dynamic_w, power_seed,
+                )  # fmt: skip
+            else:
+                sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
+                                         result.cycles)  # fmt: skip
         power_wall = time.perf_counter() - start
         if not np.array_equal(sample.codes, result.codes[sample.indices]):
             raise ToolkitError(
