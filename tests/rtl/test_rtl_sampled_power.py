@@ -54,6 +54,7 @@ def test_sampled_power_is_within_its_stated_error_of_the_full_run(runs) -> None:
     for key in ("n", "bit_exact_samples", "accuracy", "cycles"):
         assert runs["sampled"][key] == runs["full"][key]
     assert runs["sampled"]["bit_exact_samples"] == N_RUN
+    assert runs["sampled"]["power_sim_cpu_seconds"] > 0 and runs["full"]["power_sim_cpu_seconds"] is None
 
 
 def test_sample_draw_is_deterministic_sorted_and_without_replacement() -> None:

@@ -83,19 +83,19 @@ def simulate(
     else:
         made = build(design, activity=every)
         opened = RtlDevice(design, made)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     with opened as device:
         result = device.predict_codes(codes)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     reference = emulator.predict_codes(codes)
-    sample, power_build, power_wall = None, None, 0.0
+    sample, power_build, power_wall, power_cpu = None, None, 0.0, 0.0
     if area and not every:
         from toolkit.rtlgen.area import synthesize
         from toolkit.rtlgen.power import model_power
 
         utilisation = synthesize(design)  # cached; the adaptive rule's estimate needs it
         power_build = build(design, activity=True)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with RtlDevice(design, power_build) as device:
             if power_samples == AUTO:
                 sample = sample_activity_until(
@@ -105,7 +105,7 @@ def simulate(
             else:
                 sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
                                          result.cycles)  # fmt: skip
-        power_wall = time.perf_counter() - start
+        power_wall, power_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         if not np.array_equal(sample.codes, result.codes[sample.indices]):
             raise ToolkitError(
                 "the coverage build of the same Verilog gave other outputs than the build without coverage: "
@@ -137,10 +137,12 @@ def simulate(
         "build_seconds": made.info.get("seconds", 0.0),
         "build_cached": made.cached,
         "sim_seconds": wall,
+        "sim_cpu_seconds": cpu,  # this process's CPU time in the simulation (the machine may be shared)
         "sim_inferences_per_second": len(x) / wall if wall > 0 else float("inf"),
         "power_build_seconds": power_build.info.get("seconds", 0.0) if power_build else None,
         "power_build_cached": power_build.cached if power_build else None,
         "power_sim_seconds": power_wall if power_build else None,
+        "power_sim_cpu_seconds": power_cpu if power_build else None,
         "axis": {"in": design.axis_in.describe(), "out": design.axis_out.describe()},
         "area": None,
         "power": None,

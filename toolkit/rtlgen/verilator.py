@@ -4,6 +4,20 @@ The shared library is the Verilated ``tk_accel`` plus ``hls/rtl/tk_sim.cpp`` (a 
 loaded with ctypes; numpy arrays are passed by pointer, without copies. Builds are cached
 under ``$TOOLKIT_CACHE/rtl/<hash>`` where the hash covers the generated Verilog, the ROM
 contents, every leaf source, the harness, the Verilator version and the build flags.
+
+Build options (:class:`Options`), chosen by measurement on cifar-cnn (~37 k cycles per
+inference; ``benchmarks/rtl_sim_options.py``, 2 shared cores, best of 3 interleaved rounds,
+CPU seconds): make's ``OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1`` and no extra Verilator
+flags. ``-O2``/``-O3`` and Verilator's own ``-O3`` ran the plain build 3 % faster (4.1 vs
+4.0 M cycles per CPU second: noise) for 3x its compile time (8 vs 2.6 CPU s), and the
+toggle-coverage build 17 % faster (0.19 vs 0.16 M cycles/CPU s) for 45 % more compile time
+(36 vs 25 CPU s): the few seconds of sampled coverage per run do not repay that before
+tens of runs of one design. ``--threads 2`` ran 16x slower (0.25 M cycles/CPU s: two
+threads that meet every cycle, on two shared cores), so the model is single-threaded.
+What was kept: the harness evaluates the model twice per clock, not three times (see
+``tk_sim.cpp``), +14 % cycles per CPU second on the plain build (3.5 -> 4.0 M), with the
+same outputs, cycles and toggle counts as before (checked on digits-cnn, with and without
+backpressure).
 """
 
 from __future__ import annotations
