@@ -7,9 +7,10 @@ build without toggle coverage; the power from a sample of them on a build with i
 (:mod:`toolkit.rtlgen.sampled_power`: ``power_samples="auto"``, the default, streams batches
 until the sampling error is small; a count draws that many), or from every sample
 (``power_samples=None``, or a run no larger than the sample: one coverage build for
-everything, ~20x slower per cycle than the plain build on large designs). The simulated design is the generated RTL, or (``hls_verilog``) the
-Verilog HLS synthesised for the hls4ml accelerator, driven through the same harness and device
-(:mod:`toolkit.rtlgen.hls_verilog`); its power counts toggles on every sample (one build).
+everything, ~25x slower per cycle than the plain build on cifar-cnn). The simulated design is
+the generated RTL, or (``hls_verilog``) the Verilog HLS synthesised for the hls4ml
+accelerator, driven through the same harness and device (:mod:`toolkit.rtlgen.hls_verilog`);
+its power counts toggles on every sample (one build).
 """
 
 from __future__ import annotations
