@@ -23,8 +23,8 @@ minimum of 16 samples: 0.04 % on cifar-cnn (500-sample run, ``benchmarks/scale.p
 0.26 % on digits-cnn (160 samples; the estimate 0.04 % from the every-sample figure), so the
 rule stopped there on both. (Stopping on the error's own value biases the stated error a
 little low when it stops early; the minimum keeps that small, and the test holds the estimate
-within three stated errors of the every-sample figure.) This sample is still about a third
-of ``toolkit sim``'s simulation time on cifar-cnn (64 samples were three quarters).
+within three stated errors of the every-sample figure.) These 16 samples are still about
+half of ``toolkit sim``'s simulation time in a 500-sample cifar-cnn run (64 were three quarters).
 """
 
 from __future__ import annotations

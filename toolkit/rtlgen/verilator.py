@@ -6,18 +6,21 @@ under ``$TOOLKIT_CACHE/rtl/<hash>`` where the hash covers the generated Verilog,
 contents, every leaf source, the harness, the Verilator version and the build flags.
 
 Build options (:class:`Options`), chosen by measurement on cifar-cnn (~37 k cycles per
-inference; ``benchmarks/rtl_sim_options.py``, 2 shared cores, best of 3 interleaved rounds,
-CPU seconds): make's ``OPT_FAST=-O1 OPT_SLOW=-O0 OPT_GLOBAL=-O1`` and no extra Verilator
-flags. ``-O2``/``-O3`` and Verilator's own ``-O3`` ran the plain build 3 % faster (4.1 vs
-4.0 M cycles per CPU second: noise) for 3x its compile time (8 vs 2.6 CPU s), and the
-toggle-coverage build 17 % faster (0.19 vs 0.16 M cycles/CPU s) for 45 % more compile time
-(36 vs 25 CPU s): the few seconds of sampled coverage per run do not repay that before
-tens of runs of one design. ``--threads 2`` ran 16x slower (0.25 M cycles/CPU s: two
-threads that meet every cycle, on two shared cores), so the model is single-threaded.
-What was kept: the harness evaluates the model twice per clock, not three times (see
-``tk_sim.cpp``), +14 % cycles per CPU second on the plain build (3.5 -> 4.0 M), with the
-same outputs, cycles and toggle counts as before (checked on digits-cnn, with and without
-backpressure).
+inference; ``benchmarks/rtl_sim_options.py``: 2 shared cores at load ~6, best of 3
+interleaved rounds, CPU seconds, runtime objects cached): make's ``OPT_FAST=-O1
+OPT_SLOW=-O0 OPT_GLOBAL=-O1`` and no extra Verilator flags, for both builds. On the plain
+build ``-O2``/``-O3`` with or without Verilator's own ``-O3`` ran no faster (4.0-4.1 M
+cycles per CPU second each) and compiled 50 % longer (3.3 vs 2.2 CPU s). On the
+toggle-coverage build they ran 15-25 % faster (0.18-0.19 vs 0.15-0.16 M cycles/CPU s) for
+20-25 % more compile time (27-29 vs 23 CPU s): ~0.6 CPU s saved per ``toolkit sim`` run
+(16 coverage samples) against ~5 CPU s more per build, so -O1 until a design is simulated
+more than ~8 times. ``--threads 2`` ran 14x slower (0.28 M cycles/CPU s: two threads that
+meet every cycle, on two shared cores), so the model is single-threaded. What was kept: the
+harness evaluates the model twice per clock, not three times (see ``tk_sim.cpp``): +14-17 %
+cycles per CPU second on the plain build (3.5 -> 4.0-4.1 M, two runs), no measurable change
+on the coverage build (its cost is the per-bit counting in the clocked code), and the same
+outputs, cycles and toggle counts as before (cifar-cnn: 539,984,263 toggles on 16 samples
+from every harness and option set; digits-cnn also under backpressure).
 """
 
 from __future__ import annotations
