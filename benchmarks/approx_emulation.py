@@ -129,12 +129,16 @@ def main() -> None:
 
 def interleaved_best(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Fastest wall time of each function, the functions called in turn in every repeat (so a
-    burst of load on the shared machine hits all of them, not one)."""
+    burst of load on the shared machine hits all of them, not one). The order rotates from one
+    repeat to the next, so that no function always runs right after the same other one (a
+    TensorFlow call leaves its thread pool spinning for a while, which slows whatever follows)."""
     best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeats):
-        for name, fn in fns.items():
+    names = list(fns)
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
             start = time.perf_counter()
-            fn()
+            fns[name]()
             best[name] = min(best[name], time.perf_counter() - start)
     return best
 

@@ -6,8 +6,8 @@ repeats is kept (this machine is shared and noisy), and the ratio is what to quo
 A second table times the emulator of an *approximate plan* (every MAC layer on one
 multiplier family, ``--plans``, completed to each layer's operand tag) against TensorFlow
 ``model(x)`` of the exact model, on every zoo model and the CIFAR-sized CNN of
-``benchmarks/scale_models.py``; ``--before REV`` adds the product kernels of commit REV
-in the same run. Prints both tables and writes ``benchmarks/results/emulator_throughput.json``.
+``benchmarks/scale_models.py``; ``--before REV`` adds the emulator of commit REV
+(engine, layers and product kernels) in the same run. Prints both tables and writes ``benchmarks/results/emulator_throughput.json``.
 
     python benchmarks/emulator_throughput.py [--repeats 5] [--plans trunc2 mitchell] [--before REV]
 """
@@ -146,7 +146,7 @@ def approx_rows(repeats: int, plans: list[str], before: str | None) -> list[dict
                 "emulator": lambda e=emulator, x=x: e.predict(x),
             }
             if old is not None:
-                before_emu = Emulator(model_ir, {k: old.ApproxProduct(d) for k, d in designs.items()})
+                before_emu = old.Emulator(model_ir, {k: old.ApproxProduct(d) for k, d in designs.items()})
                 before_emu.predict(x[:32])
                 fns["before"] = lambda e=before_emu, x=x: e.predict(x)
             # small models: more repeats (about 3 s of calls each, at most 40) to see past load bursts

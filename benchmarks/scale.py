@@ -5,7 +5,8 @@ Rows (before and after side by side in one run where the old way still exists):
 
 * ``toolkit sim`` with area and power: *before* toggle coverage on every sample (``--power-samples
   all``, measured on ``--before-samples`` samples: its cost is per sample), *after* agreement and
-  cycles on every sample without coverage plus toggles on the default 64-sample draw;
+  cycles on every sample without coverage plus toggles on the default sample (the adaptive rule,
+  ``--power-samples auto``), and the former default fixed 64-sample draw beside it;
 * ``toolkit sim --no-area``: the build without coverage alone;
 * ``toolkit approx`` at budget 1 on cifar-cnn (wall and CPU time);
 * approximate emulation / exact GEMM median and worst ratio at 2/4/8 bits: ``approx_emulation.py``'s
@@ -85,8 +86,13 @@ def sim_rows(name: str, samples: int, before_samples: int) -> dict:
 
     _, model_ir, data = load(name)
     out: dict = {"model": name}
+    with Clock() as c:  # both builds and yosys, so that no row below pays them
+        warm = simulate(model_ir, data, None, limit=20, power_samples=2)
+    out["warmup"] = {"wall_s": c.wall, "cpu_s": c.cpu, "build_seconds": warm["build_seconds"],
+                     "power_build_seconds": warm["power_build_seconds"], "builds_cached": warm["build_cached"]}  # fmt: skip
     for label, kwargs, n in (
         ("after_power_sampled", {"area": True}, samples),
+        ("power_fixed_64", {"area": True, "power_samples": 64}, samples),
         ("no_area", {"area": False}, samples),
         ("before_power_every_sample", {"area": True, "power_samples": None}, before_samples),
     ):
@@ -94,6 +100,7 @@ def sim_rows(name: str, samples: int, before_samples: int) -> dict:
         with Clock() as c:
             r = simulate(model_ir, data, None, limit=n, **kwargs)
         sim_wall = r["sim_seconds"] + (r["power_sim_seconds"] or 0.0)
+        sim_cpu = r["sim_cpu_seconds"] + (r["power_sim_cpu_seconds"] or 0.0)
         cycles = r["cycles"]["interval"] * r["n"]
         out[label] = {
             "n": r["n"],
@@ -103,6 +110,8 @@ def sim_rows(name: str, samples: int, before_samples: int) -> dict:
             "power_sim_seconds": r["power_sim_seconds"],
             "inferences_per_s": r["n"] / sim_wall,
             "mcycles_per_s": cycles / sim_wall / 1e6,
+            "sim_cpu_seconds": sim_cpu,
+            "mcycles_per_cpu_s": cycles / sim_cpu / 1e6,
             "total_wall_s": c.wall,
             "total_cpu_s": c.cpu,
             "build_seconds": r["build_seconds"],
@@ -227,14 +236,26 @@ def _print(r: dict) -> None:
     for s in r["sim"]:
         a, n, old = s["after_power_sampled"], s["no_area"], s["before_power_every_sample"]
         p = a["power"]
-        for what, row, how in (("sim with area + power", old, "every sample"),
-                               ("", a, f"{p['sampling']['samples']} sampled"), ("sim --no-area", n, "")):  # fmt: skip
-            rate = row["n"] / row["total_cpu_s"]
-            print(f"{s['model'] + ': ' + what if what else '':<42} {how:<13} {row['n']:>4} samples: "
-                  f"{rate:6.1f} inf/CPU-s = {rate * row['interval_cycles'] / 1e6:5.2f} M cycles/CPU-s; "
-                  f"wall {row['inferences_per_s']:6.1f} inf/s (load-dependent)")  # fmt: skip
-        print(f"{'  500 samples with power, CPU s (before scaled from its sample)':<60} "
-              f"{old['total_cpu_s'] * a['n'] / old['n']:7.1f} -> {a['total_cpu_s']:.1f}")  # fmt: skip
+        rows = [
+            ("sim with area + power", old, "every sample"),
+            ("", a, f"{p['sampling']['samples']} sampled"),
+        ]
+        if "power_fixed_64" in s:
+            rows.append(("", s["power_fixed_64"], "64 sampled"))
+        for what, row, how in (*rows, ("sim --no-area", n, "")):
+            wall = row["n"] / row["inferences_per_s"]
+            if "sim_cpu_seconds" in row:  # the simulation calls alone (builds and yosys are cached)
+                cpu, rate = row["sim_cpu_seconds"], row["mcycles_per_cpu_s"]
+            else:  # older results: the whole call's CPU
+                cpu = row["total_cpu_s"]
+                rate = row["n"] * row["interval_cycles"] / cpu / 1e6
+            print(f"{s['model'] + ': ' + what if what else '':<42} {how:<13} {row['n']:>4} samples: simulation "
+                  f"{wall:5.1f} s wall / {cpu:5.1f} s CPU = {row['mcycles_per_s']:5.2f} M cycles/s wall "
+                  f"(load-dependent), {rate:5.2f} M cycles/CPU-s")  # fmt: skip
+        key = "sim_cpu_seconds" if "sim_cpu_seconds" in a else "total_cpu_s"
+        label = f"  {a['n']} samples with power, {key} (before: scaled from its sample)"
+        print(f"{label:<60} "
+              f"{old[key] * a['n'] / old['n']:7.1f} -> {a[key]:.1f}")  # fmt: skip
         print(f"{'  modelled dynamic power (mW)':<60} every sample of its own (smaller) run {1e3 * old['power']['dynamic_w']:.3f}; "
               f"sampled {1e3 * p['dynamic_w']:.3f} ± {1e3 * p['dynamic_stderr_w']:.3f} (s.e.)")  # fmt: skip
     if "approx" in r:

@@ -18,7 +18,7 @@ import numpy as np
 from toolkit.api.inputs import DataLike, ModelLike, data_spec, model_spec
 from toolkit.api.results import Emulation, Measurement, Quantization, Report, Selection, Simulation
 from toolkit.errors import HardwareMismatch, ToolkitError
-from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
+from toolkit.rtlgen.sampled_power import AUTO, DEFAULT_POWER_SAMPLES
 
 PlanLike = Any  # str | os.PathLike | Selection | Build (anything with a .plan_path)
 
@@ -189,7 +189,7 @@ def sim(
     fold: int | None = None,
     limit: int | None = None,
     area: bool = True,
-    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_samples: int | str | None = AUTO,
     power_seed: int = 0,
     check: bool = True,
     verbose: bool = False,
@@ -198,7 +198,9 @@ def sim(
     area and modelled power. ``build``: a build folder (model, data, plan and board from it).
 
     ``power_samples``: toggles (modelled power) are counted on this many test samples, drawn with
-    ``power_seed`` (``None``: every sample); agreement and cycles always use every sample.
+    ``power_seed`` (``"auto"``: batches until the sampling error is small, see
+    :mod:`toolkit.rtlgen.sampled_power`; ``None``: every sample); agreement and cycles always use
+    every sample.
     ``check``: raise :class:`HardwareMismatch` (after the result is written) when the RTL disagrees
     with the emulator; ``False`` returns the result and leaves the check to :func:`check_sim`.
     """

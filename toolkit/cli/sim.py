@@ -6,7 +6,7 @@ import json
 
 import click
 
-from toolkit.cli.options import power_sample_options
+from toolkit.cli.options import auto_power_sample_options
 
 
 @click.command()
@@ -29,7 +29,7 @@ from toolkit.cli.options import power_sample_options
 @click.option(
     "--no-area", is_flag=True, help="Skip yosys area and the power model (faster; no toggle counting)."
 )
-@power_sample_options
+@auto_power_sample_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def sim(
     build_dir: str | None,
@@ -40,7 +40,7 @@ def sim(
     fold: int | None,
     limit: int | None,
     no_area: bool,
-    power_samples: int | None,
+    power_samples: int | str | None,
     power_seed: int,
     as_json: bool,
 ) -> None:
@@ -49,7 +49,8 @@ def sim(
     Prints accuracy (and bit-exactness against the emulator), cycles per inference
     (measured and as the generator predicts), inferences per second of the simulated
     hardware at the board clock, yosys area, and MODELLED power and energy per inference
-    (toggles counted on --power-samples samples, with the standard error of that sample).
+    (toggles counted on --power-samples samples, with the standard error of that sample; by
+    default batches of the seeded draw until that error is at most 0.5 % of the figure).
     Exit status 3 when the RTL disagrees with the emulator on any sample (2: bad input).
 
     \b
@@ -113,7 +114,9 @@ def _print(r: dict) -> None:
                   f"+ {w['static_w']:.2f} W static")  # fmt: skip
         t.add_row("energy / inference (MODELLED)", f"{1e6 * w['energy_per_inference_j']:.3f} uJ "
                   f"({1e9 * w['dynamic_energy_per_inference_j']:.1f}{_pm(w['energy_stderr_j'], 1e9, 'nJ')} dynamic)")  # fmt: skip
-        t.add_row("  toggle sample", f"{s['basis']}; ± = {s['error_note']}")
+        rule = s.get("rule") or ""
+        rule = "" if rule.startswith("fixed") else f"; {rule}"
+        t.add_row("  toggle sample", f"{s['basis']}{rule}; ± = {s['error_note']}")
     else:
         t.add_row("area, power", "skipped (--no-area)")
     Console().print(t)

@@ -58,6 +58,7 @@ class ApproxProduct:
     _svd: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _plans: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
     _tables: tuple | None = field(default=None, repr=False)
+    _float32: tuple | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -160,6 +161,21 @@ class ApproxProduct:
                 if acc is not None:
                     out[r0 : r0 + step] += acc.astype(np.int64)
         return out
+
+    def float32_factors(self) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+        """(F, G, unit): float32 lookup tables of the factors indexed by the codes themselves (negative
+        codes from the end, see :func:`lookup_table`) and the bound of one product's terms; the tables
+        are None when that bound is not below 2**24 (float32 sums of the terms would not be exact)."""
+        unit = self.factors.unit_bound
+        if unit >= FLOAT32_EXACT:
+            return None, None, unit
+        if self._float32 is None:
+            self._float32 = (
+                lookup_table(self.factors.f, self.design.a_codes, np.float32),
+                lookup_table(self.factors.g, self.design.w_codes, np.float32),
+            )
+        f_tab, g_tab = self._float32
+        return f_tab, g_tab, unit
 
     def _factor_tables(self) -> tuple[list[tuple[np.ndarray, list[int]]], np.ndarray, type, int]:
         """Lookup tables of F and G indexed by the codes themselves, and the fan-in chunk size.

@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from toolkit.emulator.layers import run_layer
+from toolkit.emulator import fast
+from toolkit.emulator.layers import mac_reference, run_layer
 from toolkit.emulator.products import EXACT, ProductKernel
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
@@ -23,7 +24,10 @@ class Emulator:
     """Integer inference of a :class:`~toolkit.models.ir.ModelIR`.
 
     ``products`` maps a MAC layer's name to the product kernel it uses (exact for
-    layers not named): this is where approximate multipliers plug in.
+    layers not named): this is where approximate multipliers plug in. Tensors travel between
+    layers in the fast paths' carriers (:mod:`toolkit.emulator.fast`: narrow integers, float32
+    integers) and come out as int64; ``reference=True`` runs every layer's reference function
+    on int64 codes instead (the same codes, slower: for tests and before/after timing).
     """
 
     def __init__(
@@ -31,6 +35,7 @@ class Emulator:
         model: ir.ModelIR,
         products: Mapping[str, ProductKernel] | None = None,
         batch_size: int = DEFAULT_BATCH,
+        reference: bool = False,
     ) -> None:
         self.model = model
         self.products = dict(products or {})
@@ -42,6 +47,7 @@ class Emulator:
                 f"{model.name!r}; its MAC layers are {', '.join(sorted(mac_names))}"
             )
         self.batch_size = batch_size
+        self.reference = reference
 
     def quantize_input(self, x: np.ndarray) -> np.ndarray:
         """Float inputs -> input codes, as the model's input quantizer rounds them."""
@@ -104,19 +110,62 @@ class Emulator:
         model = self.model
         readers = {name: len(names) for name, names in model.consumers().items()}
         values = {model.input_name: codes}
-        for layer in model.layers:
-            if layer.name == stop_before:
-                break
+        layers = model.layers
+        i = 0
+        while i < len(layers) and layers[i].name != stop_before:
+            layer = layers[i]
             names = model.inputs_of(layer)
             args = [values[name] for name in names]
-            values[layer.name] = run_layer(args if isinstance(layer, ir.Join) else args[0], layer,
-                                           self.products.get(layer.name, EXACT))  # fmt: skip
+            product = self.products.get(layer.name, EXACT)
+            chain = [] if keep_all or self.reference else self._chain(i, readers, stop_before, product)
+            if self.reference:
+                out = run_reference(args if isinstance(layer, ir.Join) else args[0], layer, product)
+            elif isinstance(layer, ir.Join):
+                out = run_layer([fast.widen(arg) for arg in args], layer, product)
+            elif chain:
+                out = fast.run_chain(args[0], [layer, *chain], product)
+            else:
+                out = fast.run_layer(args[0], layer, product)
+            values[(chain[-1] if chain else layer).name] = out
             if not keep_all:
                 for name in names:
                     readers[name] -= 1
                     if readers[name] == 0:
                         del values[name]
-        return values
+            i += 1 + len(chain)
+        return {name: fast.widen(value) for name, value in values.items()}
+
+    def _chain(
+        self, i: int, readers: dict[str, int], stop_before: str | None, product: ProductKernel
+    ) -> list[ir.Layer]:
+        """The per-sample layers a conv at ``i`` feeds alone (each the only reader of the one before),
+        to run with it a block of samples at a time on several threads (:func:`fast.run_chain`); []
+        for other layers, and for kernels other than the toolkit's own (a caller's kernel is called
+        once per layer and batch, from the calling thread, as the protocol promises)."""
+        layers = self.model.layers
+        if not isinstance(layers[i], ir.Conv | ir.DepthwiseConv) or type(product) not in fast.OWN_KERNELS:
+            return []
+        chain: list[ir.Layer] = []
+        for layer in layers[i + 1 :]:
+            before = (chain[-1] if chain else layers[i]).name
+            if (
+                not isinstance(layer, fast.PER_SAMPLE)
+                or layer.name == stop_before
+                or self.model.inputs_of(layer) != (before,)
+                or readers[before] != 1
+            ):
+                break
+            chain.append(layer)
+        return chain
+
+
+def run_reference(
+    codes: np.ndarray | list[np.ndarray], layer: ir.Layer, product: ProductKernel
+) -> np.ndarray:
+    """:func:`run_layer` with the reference MAC (int64 im2col rows through ``product.matmul``)."""
+    if isinstance(layer, ir.MacLayer):
+        return mac_reference(codes, layer, product)  # type: ignore[arg-type]
+    return run_layer(codes, layer, product)
 
 
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:

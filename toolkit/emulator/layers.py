@@ -48,7 +48,12 @@ def im2col(codes: np.ndarray, layer: ir.Conv) -> np.ndarray:
     hardware: an approximate design may return a non-zero product for 0.
     """
     pads = ((0, 0),) + layer.pad_amounts() + ((0, 0),)
-    padded = np.pad(codes, pads)
+    return patch_rows(np.pad(codes, pads), layer)
+
+
+def patch_rows(padded: np.ndarray, layer: ir.Conv) -> np.ndarray:
+    """Patches of an already padded channels-last batch as rows, in its own dtype (any last-axis
+    width: the fast path passes channels times factor rank there)."""
     rank = len(layer.kernel)
     axes = tuple(range(1, 1 + rank))
     windows = sliding_window_view(padded, layer.kernel, axis=axes)  # (N, *pos, C, *kernel)
@@ -58,11 +63,27 @@ def im2col(codes: np.ndarray, layer: ir.Conv) -> np.ndarray:
     # (N, *pos, C, *kernel) -> (N, *pos, *kernel, C)
     order = list(range(1 + rank)) + list(range(2 + rank, 2 + 2 * rank)) + [1 + rank]
     windows = windows.transpose(order)
-    return windows.reshape(-1, int(np.prod(layer.kernel)) * codes.shape[-1])
+    return windows.reshape(-1, int(np.prod(layer.kernel)) * padded.shape[-1])
 
 
 def mac(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> np.ndarray:
-    """Dense, Conv or DepthwiseConv: sum of products (through the multiplier hook) plus bias, exact."""
+    """Dense, Conv or DepthwiseConv: sum of products plus bias, exact, as int64 codes.
+
+    The stacked float32 path of :mod:`toolkit.emulator.fast` when it applies (the exact product
+    and factored approximate designs), else :func:`mac_reference`; the two are equal bit for bit.
+    """
+    from toolkit.emulator import fast
+
+    out = fast.mac(codes, layer, product)
+    return (
+        mac_reference(np.asarray(codes, np.int64), layer, product)
+        if out is None
+        else out.astype(np.int64, copy=False)
+    )
+
+
+def mac_reference(codes: np.ndarray, layer: ir.MacLayer, product: ProductKernel) -> np.ndarray:
+    """The reference MAC: int64 im2col rows through the product kernel's ``matmul`` hook."""
     n = codes.shape[0]
     rows = codes if isinstance(layer, ir.Dense) else im2col(codes, layer)
     if isinstance(layer, ir.DepthwiseConv):

@@ -115,12 +115,6 @@ def _grid_kernel(layer: Any, node: ir.MacLayer, config: dict, weights: list) -> 
     return dict(config, **unset), [kernel, *weights[1:]]
 
 
-def _needs_rewrite(node: ir.Layer | None) -> bool:
-    return (isinstance(node, ir.Join) and len(node.input_precisions) > 2) or (
-        isinstance(node, ir.DepthwiseConv) and node.multiplier > 1
-    )
-
-
 def _binary_joins(name: str, node: ir.Join, args: list, types: dict) -> Any:
     """``args`` joined two at a time; the last join keeps the layer's (hls4ml) ``name`` and its IR type."""
     import tensorflow as tf

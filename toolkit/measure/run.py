@@ -168,7 +168,7 @@ def _exact_accuracy(folder: Path, package: Path, samples: int) -> float | None:
 
     if not (folder / "model.h5").exists():
         return None
-    model_ir, _, _ = load_build(folder)
+    model_ir, _, _ = load_build(folder, with_plan=False)  # the exact model: no plan needed
     with np.load(package / "vectors.npz") as f:
         codes, labels = f["x_codes"][:samples], f["labels"][:samples]
     outputs = Emulator(model_ir).predict_codes(codes)

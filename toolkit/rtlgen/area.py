@@ -102,6 +102,17 @@ def cell_counts(sources: list[str], flow: str, cwd: Path, what: str) -> dict[str
 
 def synthesize(design: RtlDesign, dsp: bool = False) -> Area:
     """Synthesise ``design`` for xc7 (cached) and return per-layer and total utilisation."""
+    raw, flow = _synthesized(design, dsp)
+    return _area(design, raw["modules"], flow, raw["seconds"])
+
+
+def module_cells(design: RtlDesign, dsp: bool = False) -> dict[str, dict[str, int]]:
+    """Cells of every module of ``design`` with its hierarchy (the same cached synthesis as
+    :func:`synthesize`): sub-blocks such as a layer's product units or ``tk_mac_post`` by name."""
+    return _synthesized(design, dsp)[0]["modules"]
+
+
+def _synthesized(design: RtlDesign, dsp: bool) -> tuple[dict, str]:
     flow = f"synth_xilinx -family xc7 {'' if dsp else '-nodsp '}-noiopad -top {TOP}"
     key = content_hash(design.key(), flow, "area-v2")
     cached = cache_dir("rtl", "area") / f"{key}.json"
@@ -115,7 +126,7 @@ def synthesize(design: RtlDesign, dsp: bool = False) -> Area:
             counts = cell_counts(sources, flow, Path(tmp), f"model {design.model_ir.name!r}")
         raw = {"modules": counts, "seconds": time.perf_counter() - start}
         write_atomic_json(cached, raw)
-    return _area(design, raw["modules"], flow, raw["seconds"])
+    return raw, flow
 
 
 def flatten(name: str, modules: dict[str, dict[str, int]]) -> Counter:

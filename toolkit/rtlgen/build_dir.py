@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ToolkitError
-from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES
+from toolkit.rtlgen.sampled_power import AUTO, PowerSamples
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def sim_step(
     area: bool = True,
     out: Path | None = None,
     hls: dict[str, Any] | None | bool = True,
-    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_samples: PowerSamples = AUTO,
     power_seed: int = 0,
 ) -> dict[str, Any]:
     """Simulate a build folder and write the result to ``out`` (default ``DIR/sim.json``).

@@ -8,8 +8,9 @@ This is a model, not a measurement, and every report labels it so.
     P_total = P_dyn + P_static(board)
     E/inference = P * II / f_clk
 
-``alpha_m`` is module m's measured activity: Verilator toggle counts of the module's
-signal bits over the run, per bit per clock cycle. Cells per module come from yosys
+``alpha_m`` is module m's simulated activity: Verilator toggle counts of the module's
+signal bits over the run (each instance of a sub-module on its own bits:
+:mod:`toolkit.rtlgen.activity`), per bit per clock cycle. Cells per module come from yosys
 (``area.py``). The constants are per-toggle switching energies of a 7-series (28 nm,
 VCCINT = 1.0 V) cell output including its local routing, chosen so that the model sits
 in the range of the Xilinx Power Estimator's logic + signal power for small designs;

@@ -3,12 +3,14 @@
 Reports accuracy, agreement with the emulator, cycles (counted in the simulation),
 inferences per second of the simulated hardware at the board clock, area (yosys) and
 modelled power and energy per inference. Agreement and cycles come from every sample on a
-build without toggle coverage; the power from ``power_samples`` of them on a build with it
-(:mod:`toolkit.rtlgen.sampled_power`), or from every sample (``power_samples=None``, or a run
-no larger than the sample: one coverage build for everything, an order of magnitude slower per
-sample on large designs). The simulated design is the generated RTL, or (``hls_verilog``) the
-Verilog HLS synthesised for the hls4ml accelerator, driven through the same harness and device
-(:mod:`toolkit.rtlgen.hls_verilog`); its power counts toggles on every sample (one build).
+build without toggle coverage; the power from a sample of them on a build with it
+(:mod:`toolkit.rtlgen.sampled_power`: ``power_samples="auto"``, the default, streams batches
+until the sampling error is small; a count draws that many), or from every sample
+(``power_samples=None``, or a run no larger than the sample: one coverage build for
+everything, ~25x slower per cycle than the plain build on cifar-cnn). The simulated design is
+the generated RTL, or (``hls_verilog``) the Verilog HLS synthesised for the hls4ml
+accelerator, driven through the same harness and device (:mod:`toolkit.rtlgen.hls_verilog`);
+its power counts toggles on every sample (one build).
 """
 
 from __future__ import annotations
@@ -27,7 +29,16 @@ from toolkit.plan import Plan
 from toolkit.rtlgen.cycles import interval_floor
 from toolkit.rtlgen.device import RtlDevice
 from toolkit.rtlgen.generate import Fold, generate
-from toolkit.rtlgen.sampled_power import DEFAULT_POWER_SAMPLES, sample_activity, sample_indices
+from toolkit.rtlgen.sampled_power import (
+    AUTO,
+    AUTO_BATCH,
+    AUTO_MIN_BATCHES,
+    PowerSamples,
+    check_power_samples,
+    sample_activity,
+    sample_activity_until,
+    sample_indices,
+)
 from toolkit.rtlgen.verilator import build
 
 
@@ -40,13 +51,14 @@ def simulate(
     limit: int | None = None,
     area: bool = True,
     hls_verilog: dict[str, Any] | None = None,
-    power_samples: int | None = DEFAULT_POWER_SAMPLES,
+    power_samples: PowerSamples = AUTO,
     power_seed: int = 0,
 ) -> dict[str, Any]:
     """Run the RTL of ``model_ir`` (with ``plan``) on the test split; everything the CLI prints.
 
     ``power_samples``: how many samples (drawn with ``power_seed``) count toggles for the
-    power model; ``None``: all of them, on the coverage build alone.
+    power model; ``"auto"``: the adaptive rule of :mod:`~toolkit.rtlgen.sampled_power`;
+    ``None``: all of them, on the coverage build alone.
 
     ``hls_verilog``: an :func:`~toolkit.rtlgen.hls_verilog.hls_record` of HLS's Verilog for the
     same model and plan; it is simulated instead of the generated RTL, and area and power are
@@ -57,13 +69,11 @@ def simulate(
     x, y = data.x_test[:limit], data.y_test[:limit]
     if len(x) == 0:
         raise ToolkitError("no test samples to simulate (check --limit and the dataset)")
-    if power_samples is not None and power_samples < 2:
-        raise ToolkitError(
-            f"power samples = {power_samples}: expected at least 2 (the error needs two batches) or all samples"
-        )
+    check_power_samples(power_samples)
     # the coverage build runs every sample (one build, no sampling error) when asked, when the
     # sample would be the whole run anyway, or for HLS's Verilog (one build of its own)
-    every = area and (hls_verilog is not None or power_samples is None or power_samples >= len(x))
+    smallest = AUTO_BATCH * AUTO_MIN_BATCHES if power_samples == AUTO else power_samples
+    every = area and (hls_verilog is not None or smallest is None or smallest >= len(x))
     emulator = Emulator(model_ir, plan.kernels() if plan is not None else None)
     codes = emulator.quantize_input(x)
     if hls_verilog is not None:
@@ -74,19 +84,29 @@ def simulate(
     else:
         made = build(design, activity=every)
         opened = RtlDevice(design, made)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     with opened as device:
         result = device.predict_codes(codes)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     reference = emulator.predict_codes(codes)
-    sample, power_build, power_wall = None, None, 0.0
+    sample, power_build, power_wall, power_cpu = None, None, 0.0, 0.0
     if area and not every:
+        from toolkit.rtlgen.area import synthesize
+        from toolkit.rtlgen.power import model_power
+
+        utilisation = synthesize(design)  # cached; the adaptive rule's estimate needs it
         power_build = build(design, activity=True)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         with RtlDevice(design, power_build) as device:
-            sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
-                                     result.cycles)  # fmt: skip
-        power_wall = time.perf_counter() - start
+            if power_samples == AUTO:
+                sample = sample_activity_until(
+                    device, codes, result.cycles,
+                    lambda a: model_power(utilisation, a, facts, result.interval).dynamic_w, power_seed,
+                )  # fmt: skip
+            else:
+                sample = sample_activity(device, codes, sample_indices(len(codes), power_samples, power_seed),
+                                         result.cycles)  # fmt: skip
+        power_wall, power_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         if not np.array_equal(sample.codes, result.codes[sample.indices]):
             raise ToolkitError(
                 "the coverage build of the same Verilog gave other outputs than the build without coverage: "
@@ -118,10 +138,12 @@ def simulate(
         "build_seconds": made.info.get("seconds", 0.0),
         "build_cached": made.cached,
         "sim_seconds": wall,
+        "sim_cpu_seconds": cpu,  # this process's CPU time in the simulation (the machine may be shared)
         "sim_inferences_per_second": len(x) / wall if wall > 0 else float("inf"),
         "power_build_seconds": power_build.info.get("seconds", 0.0) if power_build else None,
         "power_build_cached": power_build.cached if power_build else None,
         "power_sim_seconds": power_wall if power_build else None,
+        "power_sim_cpu_seconds": power_cpu if power_build else None,
         "axis": {"in": design.axis_in.describe(), "out": design.axis_out.describe()},
         "area": None,
         "power": None,

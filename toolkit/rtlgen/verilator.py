@@ -4,6 +4,23 @@ The shared library is the Verilated ``tk_accel`` plus ``hls/rtl/tk_sim.cpp`` (a 
 loaded with ctypes; numpy arrays are passed by pointer, without copies. Builds are cached
 under ``$TOOLKIT_CACHE/rtl/<hash>`` where the hash covers the generated Verilog, the ROM
 contents, every leaf source, the harness, the Verilator version and the build flags.
+
+Build options (:class:`Options`), chosen by measurement on cifar-cnn (~37 k cycles per
+inference; ``benchmarks/rtl_sim_options.py``: 2 shared cores at load ~6, best of 3
+interleaved rounds, CPU seconds, runtime objects cached): make's ``OPT_FAST=-O1
+OPT_SLOW=-O0 OPT_GLOBAL=-O1`` and no extra Verilator flags, for both builds. On the plain
+build ``-O2``/``-O3`` with or without Verilator's own ``-O3`` ran no faster (4.0-4.1 M
+cycles per CPU second each) and compiled 50 % longer (3.3 vs 2.2 CPU s). On the
+toggle-coverage build they ran 15-25 % faster (0.18-0.19 vs 0.15-0.16 M cycles/CPU s) for
+20-25 % more compile time (27-29 vs 23 CPU s): ~0.6 CPU s saved per ``toolkit sim`` run
+(16 coverage samples) against ~5 CPU s more per build, so -O1 until a design is simulated
+more than ~8 times. ``--threads 2`` ran 14x slower (0.28 M cycles/CPU s: two threads that
+meet every cycle, on two shared cores), so the model is single-threaded. What was kept: the
+harness evaluates the model twice per clock, not three times (see ``tk_sim.cpp``): +14-17 %
+cycles per CPU second on the plain build (3.5 -> 4.0-4.1 M, two runs), no measurable change
+on the coverage build (its cost is the per-bit counting in the clocked code), and the same
+outputs, cycles and toggle counts as before (cifar-cnn: 539,984,263 toggles on 16 samples
+from every harness and option set; digits-cnn also under backpressure).
 """
 
 from __future__ import annotations
@@ -82,11 +99,30 @@ class Build:
     info: dict
 
 
-def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
+@dataclass(frozen=True)
+class Options:
+    """How a library is compiled: make's C++ optimisation levels, extra Verilator flags and the C++
+    harness. The default was chosen by measurement (``benchmarks/rtl_sim_options.py``; see the
+    module docstring)."""
+
+    make_opt: tuple[str, ...] = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
+    verilator_flags: tuple[str, ...] = ()
+    harness: Path = HARNESS
+
+    def key(self) -> list:
+        return [list(self.make_opt), list(self.verilator_flags), self.harness.read_text()]
+
+
+DEFAULT_OPTIONS = Options()
+
+
+def build(
+    design: RtlDesign, activity: bool = True, jobs: int = 2, options: Options = DEFAULT_OPTIONS
+) -> Build:
     """Verilate ``design`` into a shared library (toggle coverage if ``activity``), or reuse the cached one."""
     tool = find_verilator()
     flags = ["--coverage-toggle"] if activity else []
-    key = content_hash(design.key(), HARNESS.read_text(), tool.version, flags, "v1")
+    key = content_hash(design.key(), tool.version, flags, options.key(), "v2")
     directory = cache_dir("rtl", key)
     library = directory / LIB_NAME
     info_path = directory / "build.json"
@@ -94,14 +130,16 @@ def build(design: RtlDesign, activity: bool = True, jobs: int = 2) -> Build:
         return Build(directory, library, key, activity, 0.0, True, json.loads(info_path.read_text()))
     top = design.write(directory)  # ROM files live here: the library reads them at start-up
     sources = [top, *design.sources()]
-    return build_sources(sources, directory, key, activity, design.model_ir.name, jobs)
+    return build_sources(sources, directory, key, activity, design.model_ir.name, jobs, options=options)
 
 
 def build_sources(
     sources: list[Path], directory: Path, key: str, activity: bool, label: str, jobs: int = 2,
-    extra_flags: tuple[str, ...] = (),
+    extra_flags: tuple[str, ...] = (), options: Options = DEFAULT_OPTIONS,
 ) -> Build:  # fmt: skip
-    """Verilate Verilog ``sources`` (top module ``tk_accel``) with the harness into ``directory``."""
+    """Verilate Verilog ``sources`` (top module ``tk_accel``) with the harness into ``directory``.
+
+    ``key`` must cover ``options`` and ``extra_flags`` (callers hash them with the sources)."""
     tool = find_verilator()
     flags = ["--coverage-toggle"] if activity else []
     library = directory / LIB_NAME
@@ -112,15 +150,15 @@ def build_sources(
         cmd = [
             tool.exe, "--cc", "--exe", "--top-module", TOP, "-Mdir", str(obj), "--inline-mult", "0",
             "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", "--x-initial", "fast", *flags,
-            *extra_flags, "-CFLAGS", "-fPIC", "-LDFLAGS", "-shared -Wl,-Bsymbolic", "-o", LIB_NAME,
-            *map(str, sources), str(HARNESS),
+            *extra_flags, *options.verilator_flags, "-CFLAGS", "-fPIC", "-LDFLAGS", "-shared -Wl,-Bsymbolic",
+            "-o", LIB_NAME, *map(str, sources), str(options.harness),
         ]  # fmt: skip
         _run(cmd, env, tool, label)
-        runtime = _runtime_objects(tool, activity)
+        runtime = _runtime_objects(tool, activity, options)
         for cached in runtime.glob("*.o"):
             shutil.copy(cached, obj / cached.name)  # newer than the runtime sources: make skips them
         _run(
-            ["make", "-s", "-j", str(jobs), "-C", str(obj), "-f", f"V{TOP}.mk", *MAKE_OPT, LIB_NAME],
+            ["make", "-s", "-j", str(jobs), "-C", str(obj), "-f", f"V{TOP}.mk", *options.make_opt, LIB_NAME],
             env,
             tool,
             label,
@@ -132,18 +170,22 @@ def build_sources(
         os.replace(obj / LIB_NAME, library)
     seconds = time.perf_counter() - start
     info = {"verilator": tool.version, "source": tool.source, "exe": tool.exe, "seconds": seconds,
-            "activity": activity, "model": label}  # fmt: skip
+            "activity": activity, "model": label, "make_opt": list(options.make_opt),
+            "verilator_flags": [*extra_flags, *options.verilator_flags]}  # fmt: skip
     write_atomic_json(directory / "build.json", info)
     return Build(directory, library, key, activity, seconds, False, info)
 
 
-MAKE_OPT = ("OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1")
 _RUNTIME = ("verilated.o", "verilated_threads.o", "verilated_cov.o")
 
 
-def _runtime_objects(tool: VerilatorTool, activity: bool) -> Path:
+def _runtime_objects(tool: VerilatorTool, activity: bool, options: Options) -> Path:
     """Cache folder of Verilator's runtime objects (compiled once per version and flags)."""
-    return cache_dir("rtl", "runtime-" + content_hash(tool.exe, tool.version, activity, MAKE_OPT, "-fPIC"))
+    return cache_dir(
+        "rtl",
+        "runtime-"
+        + content_hash(tool.exe, tool.version, activity, options.make_opt, options.verilator_flags, "-fPIC"),
+    )
 
 
 def _run(cmd: list[str], env: dict[str, str], tool: VerilatorTool, label: str) -> None:

@@ -10,7 +10,15 @@ Unit: one "LUT switch", the switching energy of one 7-series LUT output toggling
 * Control-variate overhead per inference: at every output position the activation sum
   V (``fan_in`` additions of a ``b_a + ceil(log2 fan_in)``-bit adder, one LUT per bit,
   shared by all filters) and, per output, one ``c * V`` multiply-add with ``c`` of
-  ``frac_bits + 4`` bits (an array multiplier of ``p x q`` bits ~ ``p * q / 2`` LUTs).
+  ``frac_bits + 4`` bits (:func:`multiply_add_energy`). The generated RTL computes it in
+  ``tk_mac_post.v`` with one exact signed multiplier per layer, so its energy is that of an
+  exact ``p x q`` multiplier priced like the products: the cost table's exact s8 x s8 cell
+  toggles per partial-product bit (its netlist simulation) times ``p * q``, in the layer's
+  unit (its exact product's LUTs per toggle), plus a ``q``-bit add. (yosys maps the RTL's
+  correction to 2.5-2.8 LUTs per partial-product bit, as the table's exact s8 x s8: 293 LUTs
+  at 12 x 9 bits; the earlier ``p * q / 2`` LUTs was a fifth of that. The RTL attribution,
+  benchmarks/energy_attribution.py, puts the correction at 9-26 % of the exact layer's
+  product energy where this gives 16-27 % and ``p * q / 2`` gave 7-12 %.)
   Bias-only correction is a constant folded into the bias: no overhead.
 * Layers wider than the library (8 bits) stay exact: ``b_a * b_w / 2`` LUTs per product.
 
@@ -39,15 +47,29 @@ def product_energy(design: Any) -> float:
     return float(design_cost(design)["energy_proxy"]) * float(design_cost(exact)["luts"])
 
 
+def multiply_add_energy(c_bits: int, v_bits: int, profile: LayerProfile) -> float:
+    """Energy of one ``c * V`` multiply-add in ``profile``'s layer, in the unit of its products."""
+    from toolkit.multipliers import make_design
+    from toolkit.multipliers.cost import cost_table
+
+    table = cost_table()
+    wide = table[make_design("exact", 8, 8, True, True).name]
+    toggles = wide["toggles"] / 64 * c_bits * v_bits  # cell toggles per operation
+    a, w = profile.a_codes, profile.w_codes
+    exact = table[
+        make_design("exact", int(math.log2(len(a))), int(math.log2(len(w))), a[0] < 0, w[0] < 0).name
+    ]
+    return toggles * exact["luts"] / exact["toggles"] + v_bits
+
+
 def cv_overhead(profile: LayerProfile) -> float:
     """Energy per inference of the control-variate hardware of one layer."""
     a_bits = int(math.log2(len(profile.a_codes)))
     v_bits = a_bits + math.ceil(math.log2(max(profile.fan_in, 2)))
     positions = profile.outputs_per_sample // profile.n_out
     accumulate = positions * profile.fan_in * v_bits
-    multiply_add = profile.outputs_per_sample * (
-        (DEFAULT_FRAC_BITS + CV_CONSTANT_EXTRA_BITS) * v_bits / 2 + v_bits
-    )
+    c_bits = DEFAULT_FRAC_BITS + CV_CONSTANT_EXTRA_BITS
+    multiply_add = profile.outputs_per_sample * multiply_add_energy(c_bits, v_bits, profile)
     return float(accumulate + multiply_add)
 
 
