@@ -22,7 +22,7 @@ from toolkit.select.eval_cache import arithmetic_fingerprint
 from toolkit.select.profile import LayerProfile, operand_counts, profile_model
 from toolkit.select.sensitivity import LayerSensitivity, gradient_statistics
 
-SCHEMA = 2  # bump when what is stored, or how it is computed, changes
+SCHEMA = 3  # bump when what is stored, or how it is computed, changes
 
 
 def statistics_key(
