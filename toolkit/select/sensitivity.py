@@ -129,7 +129,7 @@ def batch_statistics(
         tf.TensorSpec([None], tf.int64),
         tf.TensorSpec([2], tf.int64),
     ]
-    return tf.function(step, input_signature=spec)
+    return tf.function(step, input_signature=spec, autograph=False)
 
 
 def _watched_call(
