@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from tests.graph_models import build_graph
-from toolkit.emulator.engine import Emulator
-from toolkit.emulator.incremental import IncrementalEmulator, narrow
+from toolkit.emulator.engine import DEFAULT_BATCH, Emulator
+from toolkit.emulator.incremental import IncrementalEmulator, batch_size_for, narrow
 from toolkit.errors import ToolkitError
 from toolkit.models.reader import read_model
 from toolkit.multipliers import list_designs
@@ -135,6 +135,22 @@ def test_a_changed_branch_reruns_only_the_layers_it_reaches():
     assert walk.predict_codes(plans[2], lambda name: approx_kernel(plans[2][name])) is not None
     with pytest.raises(ToolkitError, match="do not name a MAC layer"):
         walk.predict_codes({"nope": "x"}, approx_kernel)
+
+
+def test_batch_size_does_not_change_the_output_and_scales_with_the_layers():
+    """Batches of 7 samples (a ragged last batch) equal a full walk of one batch, saturating inputs included;
+    the automatic batch grows with the byte budget, from 1 sample to the engine's default."""
+    model, x = build_graph("subtract_concat", n=40)
+    model_ir, _ = read_model(model)
+    codes = Emulator(model_ir).quantize_input(x * 50.0)  # far outside the input range: saturates
+    plan = {layer.name: _designs(layer)[0] for layer in model_ir.mac_layers()}
+    kernels = {name: approx_kernel(design) for name, design in plan.items()}
+    out = IncrementalEmulator(model_ir, codes, batch_size=7).predict_codes(plan, lambda n: kernels[n])
+    np.testing.assert_array_equal(
+        out, Emulator(model_ir, kernels, batch_size=len(codes)).predict_codes(codes)
+    )
+    sizes = [batch_size_for(model_ir, budget=1 << bits) for bits in range(0, 48, 4)]
+    assert sizes[0] == 1 and sizes[-1] == DEFAULT_BATCH and sizes == sorted(sizes)
 
 
 def test_narrow_is_lossless_and_picks_the_smallest_type():

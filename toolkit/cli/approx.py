@@ -91,8 +91,9 @@ from toolkit.cli.options import check_budget, data_option, model_option
     "--no-cache",
     "no_cache",
     is_flag=True,
-    help="Recompute the calibration histograms and gradient statistics (normally read from the cache when an "
-    "earlier run on the same model and calibration data computed them) and emulate every plan in full.",
+    help="Recompute the calibration histograms and gradient statistics and emulate every plan in full (normally "
+    "both are read from the cache when an earlier run on the same model and data computed them: the plans "
+    "of the budget-free ladder are the same at every budget).",
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")

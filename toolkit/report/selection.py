@@ -78,10 +78,10 @@ def plot_selection(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     uni = summary["uniform"]
     ax.scatter(
         [100 * (1 - u["energy"] / e0) for u in uni],
-        [100 * (base - u["accuracy"]) for u in uni],
+        [u["loss_points"] for u in uni],
         marker="x",
         color="gray",
-        label="uniform single design (search)",
+        label=f"uniform single design (search, n={uni[0]['n']})" if uni else "uniform single design",
     )
     ax.axhline(summary["budget_points"], color="red", ls="--", lw=1, label="accuracy budget")
     ax.scatter(

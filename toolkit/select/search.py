@@ -14,15 +14,17 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.cache import content_hash
 from toolkit.emulator.control_variate import fit_correction
 from toolkit.emulator.engine import Emulator
-from toolkit.emulator.incremental import IncrementalEmulator
+from toolkit.emulator.incremental import IncrementalEmulator, batch_size_for
 from toolkit.emulator.products import ProductKernel
 from toolkit.errors import ToolkitError
 from toolkit.models import ir
 from toolkit.plan import LayerPlan, Plan
 from toolkit.select import ilp
 from toolkit.select.candidates import Candidate
+from toolkit.select.eval_cache import EvaluationStore, layer_key
 from toolkit.select.profile import LayerProfile
 
 
@@ -35,6 +37,8 @@ class Problem:
     plans are emulated by one :class:`~toolkit.emulator.incremental.IncrementalEmulator` per
     sample set, which re-runs only the layers a plan changes relative to plans emulated
     before; without it every plan is a full :class:`Emulator` walk (same result, bit for bit).
+    With a ``store`` (:class:`~toolkit.select.eval_cache.EvaluationStore`, on the sample set
+    ``x_val, y_val``) a plan an earlier run emulated is read instead (``reused`` counts those).
     """
 
     model_ir: ir.ModelIR
@@ -47,9 +51,13 @@ class Problem:
     model_label: str = ""
     evaluations: int = 0
     incremental: bool = True
+    store: EvaluationStore | None = None
+    reused: int = 0
     _codes: np.ndarray | None = field(default=None, repr=False)
     _cache: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False)
     _layer_plans: dict[tuple[int, int], LayerPlan | None] = field(default_factory=dict, repr=False)
+    _layer_keys: dict[tuple[int, int], str] = field(default_factory=dict, repr=False)
+    _model_hash: str = field(default="", repr=False)
     _emulator: IncrementalEmulator | None = field(default=None, repr=False)
 
     def layer_plan(self, layer: int, index: int) -> LayerPlan | None:
@@ -89,12 +97,34 @@ class Problem:
                 "expected one candidate index per MAC layer"
             )
 
+    def plan_key(self, choice: list[int]) -> str:
+        """A content key of a choice's arithmetic (model, and every approximated layer's table and correction)."""
+        self._check(choice)
+        parts = []
+        for k, index in enumerate(choice):
+            lp = self.layer_plan(k, index)
+            if lp is None:
+                continue
+            if (k, index) not in self._layer_keys:
+                correction = lp.correction.to_json() if lp.correction else "none"
+                self._layer_keys[(k, index)] = layer_key(lp.design, correction)
+            parts.append((lp.name, self._layer_keys[(k, index)]))
+        self._model_hash = self._model_hash or self.model_ir.model_hash()
+        return content_hash(self._model_hash, parts)
+
     def correct(self, choice: list[int]) -> np.ndarray:
-        """Per-sample correctness of a choice on this problem's samples, emulated (memoized)."""
+        """Per-sample correctness of a choice on this problem's samples, emulated (memoized, see ``store``)."""
         key = tuple(choice)
         if key not in self._cache:
-            self._cache[key] = self.predict_codes(choice).argmax(axis=-1) == self.y_val
-            self.evaluations += 1
+            stored = None if self.store is None else self.store.get(self.plan_key(choice))
+            if stored is not None:
+                self._cache[key] = stored
+                self.reused += 1
+            else:
+                self._cache[key] = self.predict_codes(choice).argmax(axis=-1) == self.y_val
+                self.evaluations += 1
+                if self.store is not None:
+                    self.store.put(self.plan_key(choice), self._cache[key])
         return self._cache[key]
 
     def predict_codes(self, choice: list[int]) -> np.ndarray:
@@ -102,7 +132,8 @@ class Problem:
         if self._codes is None:
             self._codes = Emulator(self.model_ir).quantize_input(self.x_val)
         if not self.incremental:
-            return Emulator(self.model_ir, self.plan(choice).kernels()).predict_codes(self._codes)
+            batch = batch_size_for(self.model_ir)
+            return Emulator(self.model_ir, self.plan(choice).kernels(), batch).predict_codes(self._codes)
         if self._emulator is None:
             self._emulator = IncrementalEmulator(self.model_ir, self._codes)
         self._check(choice)
@@ -122,11 +153,23 @@ class Problem:
         return float(np.mean(self.correct(choice)))
 
     def with_samples(self, x: np.ndarray, y: np.ndarray) -> Problem:
-        """The same candidates evaluated on other samples (e.g. the certification set), own cache."""
+        """The same candidates evaluated on other samples (e.g. the certification set), own caches."""
+        store = None if self.store is None else EvaluationStore(self.model_ir, x, y)
         return Problem(
             self.model_ir, self.profiles, self.candidates, self.energy, self.omega, x, y, self.model_label,
-            incremental=self.incremental, _layer_plans=self._layer_plans,
+            incremental=self.incremental, store=store, _layer_plans=self._layer_plans,
+            _layer_keys=self._layer_keys,
         )  # fmt: skip
+
+    def head(self, n: int) -> Problem:
+        """The same candidates on the first ``n`` samples; what this problem already evaluated is cut, not emulated.
+
+        A sample's correctness does not depend on the others (the emulator computes every
+        sample alone), so the first ``n`` entries of a memoized vector are the subset's own.
+        """
+        sub = self.with_samples(self.x_val[:n], self.y_val[:n])
+        sub._cache.update({key: correct[:n] for key, correct in self._cache.items()})
+        return sub
 
     def total_energy(self, choice: list[int]) -> float:
         return float(sum(e[i] for e, i in zip(self.energy, choice, strict=True)))

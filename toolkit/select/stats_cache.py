@@ -4,7 +4,8 @@ The histograms and the Taylor-score statistics of a selection depend only on the
 arithmetic (:meth:`ModelIR.model_hash`), the calibration samples and labels, and the trace
 estimator's settings, not on the budget. Runs at several budgets, split seeds of the same
 calibration set, or a benchmark's repeated runs read them from
-``$TOOLKIT_CACHE/select-stats/<key>.json``. The key hashes all of those inputs (and the deployable model's weights); the file
+``$TOOLKIT_CACHE/select-stats/<key>.json``. The key hashes all of those inputs (and the deployable model's weights, and the source of the
+emulator that counts the operands, :func:`~toolkit.select.eval_cache.arithmetic_fingerprint`); the file
 holds operand *counts* (integers) and the statistics as JSON floats (which round-trip
 exactly), so a cached run scores exactly as a fresh one.
 """
@@ -17,6 +18,7 @@ import numpy as np
 
 from toolkit.cache import cache_dir, content_hash, read_json_if_exists, write_atomic_json
 from toolkit.models import ir
+from toolkit.select.eval_cache import arithmetic_fingerprint
 from toolkit.select.profile import LayerProfile, operand_counts, profile_model
 from toolkit.select.sensitivity import LayerSensitivity, gradient_statistics
 
@@ -40,8 +42,8 @@ def statistics_key(
     """
     weights = content_hash(*[np.asarray(w) for w in deploy.get_weights()])
     return content_hash(
-        "select-stats", SCHEMA, model_ir.model_hash(), weights, np.asarray(x), np.asarray(y),
-        method, seed, probes, batch_size,
+        "select-stats", SCHEMA, arithmetic_fingerprint(), model_ir.model_hash(), weights, np.asarray(x),
+        np.asarray(y), method, seed, probes, batch_size,
     )  # fmt: skip
 
 
