@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,8 +45,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import numpy as np  # noqa: E402
 from scale_models import dataset_spec, trained_model_path  # noqa: E402
+from timing import cpu_seconds, stream_rounds  # noqa: E402
 
 RESULTS = HERE / "results" / "rtl_sim_options.json"
 BEFORE_COMMIT = "e3c3df3"  # the harness before two-evaluation clocks
@@ -75,12 +74,6 @@ def old_harness(folder: Path) -> Path | None:
     return path
 
 
-def cpu_seconds() -> float:
-    """CPU seconds of this process and its finished children (the compilers)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="cifar-cnn")
@@ -94,7 +87,6 @@ def main() -> None:
     from toolkit.models.datasets import load_dataset
     from toolkit.models.loading import load_keras_file
     from toolkit.models.reader import read_model
-    from toolkit.rtlgen.device import RtlDevice
     from toolkit.rtlgen.generate import generate
     from toolkit.rtlgen.verilator import HARNESS, Options, _runtime_objects, build_sources, find_verilator
 
@@ -138,22 +130,7 @@ def main() -> None:
                        "runtime_objects_cached": runtime, "samples": k, "runs": []}  # fmt: skip
                 rows.append(row)
                 libs.append((row, made))
-        for r in range(args.rounds):
-            for row, made in libs:  # interleaved rounds: load drifts hit every variant alike
-                k = row["samples"]
-                with RtlDevice(design, made) as device:
-                    device.predict_codes(codes[:1])
-                    wall, cpu = time.perf_counter(), cpu_seconds()
-                    res = device.predict_codes(codes[:k])
-                    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
-                row["bit_exact"] = bool(np.array_equal(res.codes.reshape(k, -1), reference[:k]))
-                row["cycles"] = res.cycles
-                if res.activity is not None:  # the same count from every harness and option set
-                    row["toggles"] = sum(m.toggles for m in res.activity.modules.values())
-                row["runs"].append({"round": r, "wall_s": wall, "cpu_s": cpu, "load": os.getloadavg()[0]})
-    for row in rows:
-        row["mcycles_per_wall_s"] = row["cycles"] / min(x["wall_s"] for x in row["runs"]) / 1e6
-        row["mcycles_per_cpu_s"] = row["cycles"] / min(x["cpu_s"] for x in row["runs"]) / 1e6
+        stream_rounds(libs, design, codes, reference, args.rounds)
     result = {"meta": {"model": args.model, "machine": platform.machine(), "cpus": os.cpu_count(),
                        "verilator": find_verilator().version, "rounds": args.rounds,
                        "basis": "measured: best of the rounds per library; build = verilate + make (runtime objects "
