@@ -126,6 +126,7 @@ def trained_model_path(name: str) -> Path:
 
     builder, _, epochs = SCALE_MODELS[name]
     tf.keras.utils.set_random_seed(5)
+    tf.keras.backend.reset_uids()  # default layer names (in the key) as in a fresh process, whatever ran before
     model = builder()
     key = content_hash(model.to_json(), epochs, VALIDATION_FRACTION, Path(dataset_spec(name)).name)
     path = cache_dir("bench-scale") / f"{name}-{key}.h5"
