@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import numpy as np  # noqa: E402
 from scale_models import dataset_spec, trained_model_path  # noqa: E402
-from timing import best_time  # noqa: E402
+from timing import best_time, cpu_seconds  # noqa: E402
 
 RESULTS = HERE / "results" / "scale.json"
 ISSUE_BEFORE = {  # the issue's "now" column, measured before this work on the same machine kind
@@ -58,16 +57,11 @@ class Clock:
     """Wall and CPU seconds (this process + finished children) of a block."""
 
     def __enter__(self) -> Clock:
-        self.wall, self.cpu = time.perf_counter(), _cpu()
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.wall, self.cpu = time.perf_counter() - self.wall, _cpu() - self.cpu
-
-
-def _cpu() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+        self.wall, self.cpu = time.perf_counter() - self.wall, cpu_seconds() - self.cpu
 
 
 def load(name: str):
